@@ -1,0 +1,39 @@
+export { type ProgressOptions, progressBar } from './callbacks';
+export {
+  assertSameSignature,
+  type Checkpoint,
+  type CheckpointStore,
+  type CheckpointTag,
+  type EpochLogs,
+  MemoryCheckpointStore,
+  type ModelSignature,
+  modelSignature,
+  type NamedArray,
+  type TrainState,
+} from './checkpoint';
+export {
+  type Batch,
+  type BatchContext,
+  type BatchSource,
+  type TensorBatchesOptions,
+  tensorBatches,
+} from './data';
+export { type CrossEntropyOptions, type LossFn, sparseCrossEntropy } from './loss';
+export { accuracy, type Metric, type MetricContext, topKAccuracy } from './metrics';
+export { AdamW, type AdamWOptions, type OptimizerState } from './optimizer';
+export { Rng, type RngState, withSeededRandom } from './rng';
+export { constantLr, type LrSchedule, type WarmupCosineOptions, warmupCosineLr } from './schedule';
+export {
+  type BatchLogs,
+  type Callback,
+  type EarlyStoppingConfig,
+  type EvaluateOptions,
+  evaluate,
+  loadCheckpointWeights,
+  NonFiniteLossError,
+  type OptimizerConfig,
+  type TrainInfo,
+  type TrainOptions,
+  type TrainResult,
+  train,
+} from './trainer';
