@@ -53,8 +53,9 @@ export class AdamW {
     if (!(this.weightDecay >= 0)) throw new Error(`weightDecay must be >= 0, got ${this.weightDecay}`);
     const decay = opts.decay ?? ((_n: string, shape: number[]) => shape.length >= 2);
     this.decays = params.map((p) => decay(p.name, p.shape));
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p), false));
+    const zeros = (p: tf.Variable) => tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+    this.m = params.map(zeros);
+    this.v = params.map(zeros);
   }
 
   /** Applies one update with learning rate `lr`; `grads[i]` belongs to `params[i]`. */

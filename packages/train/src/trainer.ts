@@ -399,7 +399,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     for (let epoch = startEpoch; epoch < epochs && !stoppedEarly; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, { batches: knownBatches, epochs });
-      for (const m of metrics) m.reset();
+      if (trainMetrics) for (const m of metrics) m.reset();
       const t0 = performance.now();
       let lossSum = 0;
       let batches = 0;
