@@ -121,7 +121,11 @@ describe('bad input', () => {
         epochs: 3,
         checkpoints: store,
         callbacks: [
-          { onEpochEnd: async (l) => void (l.epoch === 0 && (afterFirst = await weightsOf(model))) },
+          {
+            onEpochEnd: async (l) => {
+              if (l.epoch === 0) afterFirst = await weightsOf(model);
+            },
+          },
         ],
       }),
     ).rejects.toThrow('simulated crash');

@@ -30,7 +30,13 @@ describe('non-finite loss', () => {
           const l = sparseCrossEntropy(pred, labels, { numClasses: 3, fromLogits: true });
           return (calls === 10 ? tf.mul(l, Number.NaN) : l) as tf.Scalar;
         }),
-      callbacks: [{ onBatchEnd: async () => void (lastGood = await weightsOf(model)) }],
+      callbacks: [
+        {
+          onBatchEnd: async () => {
+            lastGood = await weightsOf(model);
+          },
+        },
+      ],
     });
     await expect(run).rejects.toThrow(NonFiniteLossError);
     await expect(run).rejects.toThrow(

@@ -30,7 +30,7 @@ describe('AdamW', () => {
       mine.apply(ga, 0.05);
       tf.dispose(ga);
       const gb = quadraticGrads(b);
-      ref.applyGradients(Object.fromEntries(b.map((v, j) => [v.name, gb[j]])));
+      ref.applyGradients(b.map((v, j) => ({ name: v.name, tensor: gb[j] })));
       tf.dispose(gb);
     }
     for (let j = 0; j < a.length; j++) {
@@ -58,7 +58,7 @@ describe('AdamW', () => {
   });
 
   it('state round-trips exactly, so a restored optimizer continues identically', async () => {
-    const mk = () => [
+    const mk = (): tf.Variable[] => [
       tf.variable(
         tf.tensor2d([
           [0.5, 1],

@@ -1,6 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accuracy, MemoryCheckpointStore, topKAccuracy, train } from '../src/index';
+import { accuracy, topKAccuracy, train } from '../src/index';
 import { blobSource, maxAbsDiff, tinyModel, useCpu, weightsOf } from './helpers';
 
 beforeAll(useCpu);
