@@ -1,0 +1,39 @@
+import { layers } from '@tensorflow/tfjs-layers';
+import { initializerByName } from './initializer';
+import type { SymbolicOrTensor } from './symbolic';
+
+export interface FeedForwardConfig {
+  width: number;
+  hiddenWidth: number;
+  activation?: 'gelu' | 'relu';
+  dropout?: number;
+  name: string;
+  seed?: number;
+}
+
+/** The position-wise feed-forward network of a Transformer block: dense → activation → dense → dropout. */
+export class FeedForward {
+  private readonly inner: ReturnType<typeof layers.dense>;
+  private readonly outer: ReturnType<typeof layers.dense>;
+  private readonly drop: ReturnType<typeof layers.dropout>;
+
+  constructor(config: FeedForwardConfig) {
+    const seed = config.seed;
+    this.inner = layers.dense({
+      units: config.hiddenWidth,
+      activation: config.activation ?? 'gelu',
+      name: `${config.name}_inner`,
+      kernelInitializer: initializerByName('glorotUniform', seed),
+    });
+    this.outer = layers.dense({
+      units: config.width,
+      name: `${config.name}_outer`,
+      kernelInitializer: initializerByName('glorotUniform', seed == null ? undefined : seed + 1),
+    });
+    this.drop = layers.dropout({ rate: config.dropout ?? 0, name: `${config.name}_dropout`, seed });
+  }
+
+  apply<T extends SymbolicOrTensor>(x: T): T {
+    return this.drop.apply(this.outer.apply(this.inner.apply(x))) as T;
+  }
+}

@@ -1,0 +1,8 @@
+export { BACKEND_PREFERENCE, type BackendName, isBackendName, parseBackendName } from './backend-names';
+export {
+  type BackendAttempt,
+  type BackendChoice,
+  type SelectBackendOptions,
+  selectBackend,
+} from './select-backend';
+export { registerWebGPUBackend, type WebGPUAdapterSummary, type WebGPUNodeOptions } from './webgpu-node';

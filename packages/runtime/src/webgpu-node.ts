@@ -1,0 +1,111 @@
+import type * as tfCore from '@tensorflow/tfjs-core';
+
+/** How to reach a WebGPU adapter from Node through Dawn's `webgpu` package. */
+export interface WebGPUNodeOptions {
+  /**
+   * `hardware`: the default adapter (Vulkan/Metal/D3D12 on a real GPU).
+   * `software`: Mesa's software OpenGL ES through EGL surfaceless, in compatibility mode;
+   * slow, but it runs the real WGSL kernels on a CPU-only machine (tests use it).
+   */
+  adapter?: 'hardware' | 'software';
+  /** Extra Dawn toggles, e.g. `['enable-dawn-features=allow_unsafe_apis']`. */
+  dawnOptions?: string[];
+}
+
+export interface WebGPUAdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  features: string[];
+  software: boolean;
+}
+
+let registered: { adapter: string; summary: Promise<WebGPUAdapterSummary> } | undefined;
+
+/**
+ * Registers tfjs's `webgpu` backend over Dawn in Node. The `navigator.gpu` global must exist
+ * before `@tensorflow/tfjs-backend-webgpu` is evaluated, so it is imported here, afterwards.
+ * The backend factory is replaced by ours so that the software adapter can be asked for
+ * (`featureLevel: 'compatibility'`) and so that optional features (subgroups, timestamps)
+ * are requested when the adapter offers them.
+ */
+export function registerWebGPUBackend(
+  tf: typeof tfCore,
+  options: WebGPUNodeOptions = {},
+): Promise<WebGPUAdapterSummary> {
+  const adapter = options.adapter ?? 'hardware';
+  if (registered && registered.adapter !== adapter) {
+    throw new Error(
+      `WebGPU was already initialised with the ${registered.adapter} adapter in this process; ` +
+        `start a new process to use the ${adapter} adapter.`,
+    );
+  }
+  if (!registered) {
+    const summary = doRegister(tf, options);
+    registered = { adapter, summary };
+    // A failed attempt must not poison later ones (e.g. after installing Mesa).
+    summary.catch(() => {
+      registered = undefined;
+    });
+  }
+  return registered.summary;
+}
+
+async function doRegister(tf: typeof tfCore, options: WebGPUNodeOptions): Promise<WebGPUAdapterSummary> {
+  const software = options.adapter === 'software';
+  if (software) process.env.EGL_PLATFORM ??= 'surfaceless';
+  const dawn = await import('webgpu');
+  const g = globalThis as Record<string, unknown>;
+  Object.assign(g, dawn.globals);
+  const dawnOptions = [...(software ? ['backend=opengles'] : []), ...(options.dawnOptions ?? [])];
+  const gpu = dawn.create(dawnOptions) as GPU;
+  if (!g.navigator || typeof g.navigator !== 'object') g.navigator = {};
+  Object.defineProperty(g.navigator as object, 'gpu', { value: gpu, configurable: true });
+
+  const requestOptions = (
+    software ? { featureLevel: 'compatibility' } : { powerPreference: 'high-performance' }
+  ) as GPURequestAdapterOptions;
+  const adapter = await gpu.requestAdapter(requestOptions);
+  if (!adapter) {
+    throw new Error(
+      software
+        ? 'No software WebGPU adapter: install Mesa (apt-get install libegl1 libegl-mesa0 libgles2).'
+        : 'No WebGPU adapter found: no Vulkan/Metal/D3D12 GPU driver is visible to Dawn.',
+    );
+  }
+  const info = adapter.info;
+  const summary: WebGPUAdapterSummary = {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    features: [...adapter.features].map(String).sort(),
+    software,
+  };
+
+  const webgpu = await import('@tensorflow/tfjs-backend-webgpu');
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  tf.registerBackend(
+    'webgpu',
+    async () => {
+      const wanted = ['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[];
+      const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+      const l = adapter.limits;
+      const device = await adapter.requestDevice({
+        requiredFeatures,
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+          maxBufferSize: l.maxBufferSize,
+          maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      return new webgpu.WebGPUBackend(device, info);
+    },
+    3,
+  );
+  return summary;
+}
