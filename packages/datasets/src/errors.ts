@@ -1,0 +1,24 @@
+/** Every failure this package raises: a stable `code` plus a message naming the problem and the fix. */
+export type DatasetErrorCode =
+  | 'UNKNOWN_DATASET'
+  | 'UNKNOWN_SPLIT'
+  | 'EMPTY_SPLIT'
+  | 'BAD_MAGIC'
+  | 'TRUNCATED'
+  | 'CORRUPT'
+  | 'UNSAFE_PATH'
+  | 'CHECKSUM_MISMATCH'
+  | 'OFFLINE_MISSING'
+  | 'DOWNLOAD_FAILED'
+  | 'SOURCE_NOT_FOUND'
+  | 'BAD_CACHE_DIR'
+  | 'BAD_ARGUMENT';
+
+export class DatasetError extends Error {
+  readonly code: DatasetErrorCode;
+  constructor(code: DatasetErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatasetError';
+    this.code = code;
+  }
+}

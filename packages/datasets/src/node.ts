@@ -1,0 +1,12 @@
+// Node-only entry: file system, cache, downloads. Re-exports the browser-safe core.
+export * from './index';
+export { cachePath, resolveCacheDir } from './node/cache';
+export {
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+  downloadFile,
+  hashFile,
+} from './node/download';
+export { archiveEntries, directoryEntries, locateInSource, nodeGunzip } from './node/files';
+export { fetchDataset, type LoadOptions, loadDataset, mnistFromNpm, neededFiles } from './node/load';

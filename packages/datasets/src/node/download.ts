@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { basename, dirname } from 'node:path';
+import { DatasetError } from '../errors';
+
+export interface DownloadProgress {
+  file: string;
+  url: string;
+  received: number;
+  total: number | null;
+  /** Bytes already on disk when this attempt started (a resumed download). */
+  resumedFrom: number;
+}
+
+export interface DownloadOptions {
+  sha256?: string | null;
+  md5?: string | null;
+  size?: number | null;
+  onProgress?: (p: DownloadProgress) => void;
+  /** Draw a progress bar on stderr when it is a TTY (default true). */
+  progressBar?: boolean;
+  /** Attempts per URL after a dropped connection, each resuming with an HTTP Range request (default 4). */
+  retries?: number;
+  /** Milliseconds without data before an attempt is abandoned and resumed (default 30 000). */
+  idleTimeoutMs?: number;
+}
+
+export interface DownloadResult {
+  path: string;
+  sha256: string;
+  md5: string;
+  bytes: number;
+}
+
+export async function hashFile(path: string): Promise<{ sha256: string; md5: string; bytes: number }> {
+  const s = createHash('sha256');
+  const m = createHash('md5');
+  let bytes = 0;
+  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    s.update(c as Buffer);
+    m.update(c as Buffer);
+    bytes += (c as Buffer).length;
+  }
+  return { sha256: s.digest('hex'), md5: m.digest('hex'), bytes };
+}
+
+type Attempt = { status: 'complete' } | { status: 'partial'; reason: string } | { status: 'restart' };
+
+function fmt(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+function progressBar(name: string): (p: DownloadProgress) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 100 && p.received !== p.total) return;
+    last = now;
+    const w = 30;
+    const frac = p.total ? Math.min(1, p.received / p.total) : 0;
+    const bar = p.total ? '#'.repeat(Math.round(frac * w)).padEnd(w, ' ') : '?'.repeat(w);
+    const pct = p.total ? `${(frac * 100).toFixed(0).padStart(3)}%` : '   ?';
+    process.stderr.write(
+      `\r${name} [${bar}] ${pct} ${fmt(p.received)}${p.total ? ` / ${fmt(p.total)}` : ''}`,
+    );
+    if (p.total && p.received >= p.total) process.stderr.write('\n');
+  };
+}
+
+function attempt(
+  url: string,
+  part: string,
+  start: number,
+  report: (received: number, total: number | null) => void,
+  idleMs: number,
+  redirects = 0,
+): Promise<Attempt> {
+  return new Promise((resolveP, rejectP) => {
+    const u = new URL(url);
+    const mod = u.protocol === 'https:' ? https : u.protocol === 'http:' ? http : null;
+    if (!mod) {
+      rejectP(new DatasetError('DOWNLOAD_FAILED', `unsupported URL scheme in ${url}`));
+      return;
+    }
+    const headers: Record<string, string> = {
+      'user-agent': '@attnzoo/datasets',
+      'accept-encoding': 'identity',
+    };
+    if (start > 0) headers.range = `bytes=${start}-`;
+    const req = mod.get(u, { headers }, (res) => {
+      const code = res.statusCode ?? 0;
+      if (code >= 300 && code < 400 && res.headers.location) {
+        res.resume();
+        if (redirects > 5) {
+          rejectP(new DatasetError('DOWNLOAD_FAILED', `too many redirects from ${url}`));
+          return;
+        }
+        attempt(new URL(res.headers.location, u).toString(), part, start, report, idleMs, redirects + 1).then(
+          resolveP,
+          rejectP,
+        );
+        return;
+      }
+      if (code === 416 && start > 0) {
+        res.resume();
+        resolveP({ status: 'restart' });
+        return;
+      }
+      if (code !== 200 && code !== 206) {
+        res.resume();
+        rejectP(new DatasetError('DOWNLOAD_FAILED', `GET ${url} answered HTTP ${code}`));
+        return;
+      }
+      let offset = start;
+      if (code === 200 && start > 0) offset = 0; // server ignored the Range header: start over
+      if (code === 206) {
+        const m = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
+        if (!m || Number(m[1]) !== start) {
+          res.resume();
+          resolveP({ status: 'restart' });
+          return;
+        }
+      }
+      const len = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : null;
+      const total = len !== null ? offset + len : null;
+      const out = createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' });
+      let received = offset;
+      let finished = false;
+      const done = (a: Attempt) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        out.end(() => resolveP(a));
+      };
+      let timer = setTimeout(() => req.destroy(new Error('idle timeout')), idleMs);
+      res.on('data', (c: Buffer) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => req.destroy(new Error('idle timeout')), idleMs);
+        received += c.length;
+        out.write(c);
+        report(received, total);
+      });
+      res.on('end', () => {
+        if (total !== null && received < total)
+          done({ status: 'partial', reason: `connection closed at ${received} of ${total} bytes` });
+        else done({ status: 'complete' });
+      });
+      res.on('aborted', () => done({ status: 'partial', reason: `connection dropped at ${received} bytes` }));
+      res.on('error', (e) => done({ status: 'partial', reason: e.message }));
+      res.on('close', () => {
+        if (!res.complete) done({ status: 'partial', reason: `connection dropped at ${received} bytes` });
+      });
+      out.on('error', (e) => {
+        finished = true;
+        clearTimeout(timer);
+        rejectP(new DatasetError('DOWNLOAD_FAILED', `cannot write ${part}: ${e.message}`, { cause: e }));
+      });
+    });
+    req.on('error', (e) =>
+      rejectP(
+        Object.assign(new DatasetError('DOWNLOAD_FAILED', `GET ${url} failed: ${e.message}`, { cause: e }), {
+          retryable: true,
+        }),
+      ),
+    );
+  });
+}
+
+/**
+ * Downloads `urls` (mirrors, in order) to `dest`: bytes go to `dest + '.part'`, a dropped connection is
+ * resumed with an HTTP Range request (also across runs), and the file is renamed to `dest` only after its
+ * checksum matches. On a mismatch the partial file is deleted and a CHECKSUM_MISMATCH error thrown.
+ */
+export async function downloadFile(
+  urls: string[],
+  dest: string,
+  opts: DownloadOptions = {},
+): Promise<DownloadResult> {
+  const name = basename(dest);
+  if (urls.length === 0)
+    throw new DatasetError('DOWNLOAD_FAILED', `${name} has no download URL; pass a local source (--source)`);
+  await mkdir(dirname(dest), { recursive: true });
+  const part = `${dest}.part`;
+  const bar = opts.progressBar !== false && process.stderr.isTTY ? progressBar(name) : null;
+  const retries = opts.retries ?? 4;
+  const errors: string[] = [];
+  let complete = false;
+  for (const url of urls) {
+    for (let i = 0; i <= retries && !complete; i++) {
+      const have = await stat(part).then(
+        (s) => s.size,
+        () => 0,
+      );
+      const report = (received: number, total: number | null) => {
+        const p: DownloadProgress = {
+          file: name,
+          url,
+          received,
+          total: total ?? opts.size ?? null,
+          resumedFrom: have,
+        };
+        opts.onProgress?.(p);
+        bar?.(p);
+      };
+      let r: Attempt;
+      try {
+        r = await attempt(url, part, have, report, opts.idleTimeoutMs ?? 30_000);
+      } catch (e) {
+        errors.push((e as Error).message);
+        if ((e as { retryable?: boolean }).retryable) continue;
+        break; // HTTP error: next mirror
+      }
+      if (r.status === 'complete') complete = true;
+      else if (r.status === 'restart') await truncate(part, 0).catch(() => undefined);
+      else errors.push(`${url}: ${r.reason}`);
+    }
+    if (complete) break;
+  }
+  if (!complete) {
+    throw new DatasetError(
+      'DOWNLOAD_FAILED',
+      `could not download ${name} (${errors.join('; ')}); the partial file ${part} is kept and will be resumed next time, or pass a local source (--source)`,
+    );
+  }
+  const h = await hashFile(part);
+  const [algo, expected, got] = opts.sha256
+    ? ['sha256', opts.sha256, h.sha256]
+    : opts.md5
+      ? ['md5', opts.md5, h.md5]
+      : [null, null, null];
+  if (algo && expected!.toLowerCase() !== got) {
+    await rm(part, { force: true });
+    throw new DatasetError(
+      'CHECKSUM_MISMATCH',
+      `checksum mismatch for ${name}: expected ${algo} ${expected}, got ${got}; the file was removed from the cache, download again or pass --source`,
+    );
+  }
+  await rename(part, dest);
+  await writeFile(`${dest}.sha256`, `${h.sha256}  ${name}\n`);
+  return { path: dest, ...h };
+}
