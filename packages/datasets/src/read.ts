@@ -129,6 +129,8 @@ export async function readDataset(
   const out: Partial<DatasetSplits> = {};
   for (const s of wanted) {
     const sp = splits[s];
+    // validation with validationFraction 0 is simply left out unless it was asked for by name
+    if (s === 'validation' && !opts.split && opts.validationFraction === 0) continue;
     if (!sp || splitSize(sp) === 0) {
       throw new DatasetError(
         'EMPTY_SPLIT',

@@ -76,3 +76,64 @@ describe('real files', () => {
     expect(all.train!.skipped).toEqual({ empty: 0, misaligned: 0 });
   });
 });
+
+describe('real files, more layouts', () => {
+  it('Blitzer multi-domain: 4 domains x (1000 positive + 1000 negative), seeded 80/10/10 split', async () => {
+    const src = join(sharedData, 'amazon-multidomain-labelled.tar.gz');
+    const a = await loadDataset('amazon-multidomain', { source: src, seed: 3 });
+    const sizes = [a.train, a.validation, a.test].map((s) => (s!.kind === 'text' ? s!.texts.length : -1));
+    expect(sizes).toEqual([6400, 800, 800]);
+    const t = a.train!;
+    if (t.kind !== 'text') throw new Error('expected text');
+    expect(new Set(t.domains)).toEqual(new Set(['books', 'dvd', 'electronics', 'kitchen_&_housewares']));
+    expect(t.labels.filter((l) => l === 1).length + (a.validation as typeof t).labels.filter((l) => l === 1).length + (a.test as typeof t).labels.filter((l) => l === 1).length).toBe(4000);
+    // same seed, same split; a different seed, a different one
+    const b = await loadDataset('amazon-multidomain', { source: src, seed: 3, split: 'test' });
+    expect((b.test as typeof t).texts).toEqual((a.test as typeof t).texts);
+    const c = await loadDataset('amazon-multidomain', { source: src, seed: 4, split: 'test' });
+    expect((c.test as typeof t).texts).not.toEqual((a.test as typeof t).texts);
+  });
+
+  it('Blitzer: first review of books/negative.review, rating in 1..2', async () => {
+    const { train } = await loadDataset('amazon-multidomain', {
+      source: join(sharedData, 'amazon-multidomain-labelled.tar.gz'),
+      limit: 1,
+      validationFraction: 0,
+      testFraction: 0,
+      split: 'train',
+    });
+    if (train!.kind !== 'text') throw new Error('expected text');
+    // one review per file, in archive order: books/negative first
+    expect(train!.domains![0]).toBe('books');
+    expect(train!.labels[0]).toBe(0);
+    expect(train!.ratings![0]).toBeLessThanOrEqual(2);
+    expect(train!.texts).toHaveLength(8);
+  });
+
+  it('Amazon polarity fastText head: 6459 lines, first line known', async () => {
+    const { test } = await loadDataset('amazon-polarity-fasttext', {
+      source: join(sharedData, 'amazon-polarity-test-head.ft.txt.gz'),
+      split: 'test',
+    });
+    if (test!.kind !== 'text') throw new Error('expected text');
+    expect(test!.texts.length).toBe(6459);
+    expect(test!.labels[0]).toBe(1);
+    expect(test!.texts[0].startsWith('Great CD: My lovely Pat has one of the GREAT voices')).toBe(true);
+  });
+
+  it('CIFAR-10 JPEG class folders: a slice decoded in pure JS', async () => {
+    const { train } = await loadDataset('cifar-10-jpeg', {
+      source: join(sharedData, 'cifar-10-jpeg-q75.tar.gz'),
+      split: 'train',
+      limit: 12,
+      validationFraction: 0,
+    });
+    if (train!.kind !== 'images') throw new Error('expected images');
+    expect([train!.count, train!.height, train!.width, train!.channels]).toEqual([12, 32, 32, 3]);
+    expect(train!.images.length).toBe(12 * 32 * 32 * 3);
+    expect(Array.from(train!.labels)).toEqual(new Array(12).fill(0)); // train/airplane comes first
+    const mean = train!.images.reduce((s, x) => s + x, 0) / train!.images.length;
+    expect(mean).toBeGreaterThan(20);
+    expect(mean).toBeLessThan(235);
+  });
+});
