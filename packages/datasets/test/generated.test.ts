@@ -35,7 +35,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 describe('generated canonical layouts', () => {
   it('CIFAR-100 binary archive: coarse + fine labels, planar to NHWC', async () => {
-    const train = concat([cifarRecord([3, 42], 10, 20, 30), cifarRecord([19, 99], 1, 2, 3), cifarRecord([0, 0], 5, 6, 7)]);
+    const train = concat([
+      cifarRecord([3, 42], 10, 20, 30),
+      cifarRecord([19, 99], 1, 2, 3),
+      cifarRecord([0, 0], 5, 6, 7),
+    ]);
     const test = cifarRecord([7, 55], 40, 50, 60);
     const file = join(tmp.dir, 'cifar-100-binary.tar.gz');
     writeFileSync(
@@ -59,18 +63,29 @@ describe('generated canonical layouts', () => {
   });
 
   it('CIFAR-10 binary batches: five train batches + test batch, wrong record size rejected', async () => {
-    const entries = [1, 2, 3, 4, 5].map((i) => ({ path: `cifar-10-batches-bin/data_batch_${i}.bin`, data: cifarRecord([i], i, i, i) }));
+    const entries = [1, 2, 3, 4, 5].map((i) => ({
+      path: `cifar-10-batches-bin/data_batch_${i}.bin`,
+      data: cifarRecord([i], i, i, i),
+    }));
     entries.push({ path: 'cifar-10-batches-bin/test_batch.bin', data: cifarRecord([9], 0, 0, 0) });
     const s = await readCifarBinary(readTar([makeTar(entries)]), 'cifar10');
     expect(s.train!.count).toBe(5);
     expect(Array.from(s.train!.labels)).toEqual([1, 2, 3, 4, 5]);
     expect(s.test!.classNames![9]).toBe('truck');
     const bad = [{ path: 'cifar-10-batches-bin/data_batch_1.bin', data: new Uint8Array(3074) }];
-    await expect(readCifarBinary(readTar([makeTar(bad)]), 'cifar10')).rejects.toThrow(/not a whole number of CIFAR-10 records/);
+    await expect(readCifarBinary(readTar([makeTar(bad)]), 'cifar10')).rejects.toThrow(
+      /not a whole number of CIFAR-10 records/,
+    );
   });
 
   it('Europarl es-en.tgz: line-aligned pairs, empty and misaligned lines skipped and counted', async () => {
-    const en = ['Resumption of the session', '', 'I declare resumed the session.', 'Thank you.', 'Extra line'].join('\n');
+    const en = [
+      'Resumption of the session',
+      '',
+      'I declare resumed the session.',
+      'Thank you.',
+      'Extra line',
+    ].join('\n');
     const es = ['Reanudación del período de sesiones', 'Algo', '', 'Gracias.'].join('\n');
     const file = join(tmp.dir, 'es-en.tgz');
     writeFileSync(
@@ -80,7 +95,12 @@ describe('generated canonical layouts', () => {
         { path: 'europarl-v7.es-en.en', data: `${en}\n` },
       ]),
     );
-    const s = await loadDataset('europarl-es-en', { source: file, validationFraction: 0, testFraction: 0, split: 'train' });
+    const s = await loadDataset('europarl-es-en', {
+      source: file,
+      validationFraction: 0,
+      testFraction: 0,
+      split: 'train',
+    });
     if (s.train!.kind !== 'pairs') throw new Error('expected pairs');
     expect(s.train!.source).toEqual(['Resumption of the session', 'Thank you.']);
     expect(s.train!.target).toEqual(['Reanudación del período de sesiones', 'Gracias.']);
@@ -105,7 +125,11 @@ describe('generated canonical layouts', () => {
     );
     const s = await loadDataset('amazon-polarity', { source: file, validationFraction: 0 });
     if (s.train!.kind !== 'text' || s.test!.kind !== 'text') throw new Error('expected text');
-    expect(s.train!.texts).toEqual(['Great: Loved it, "really". Line one\nline two', 'Broken on arrival', 'Multi\nline title: text']);
+    expect(s.train!.texts).toEqual([
+      'Great: Loved it, "really". Line one\nline two',
+      'Broken on arrival',
+      'Multi\nline title: text',
+    ]);
     expect(Array.from(s.train!.labels)).toEqual([1, 0, 0]);
     expect(s.test!.texts).toEqual(['Fine: ok']);
   });
@@ -125,10 +149,19 @@ describe('generated canonical layouts', () => {
 
   it('Anki three-column TSV (newer files): attribution kept, malformed lines counted', async () => {
     const { zipSync } = await import('fflate');
-    const tsv = 'Go.\tVe.\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272 (CM)\n\nbroken line\nHi.\tHola.\tCC-BY x\n';
+    const tsv =
+      'Go.\tVe.\tCC-BY 2.0 (France) Attribution: tatoeba.org #2877272 (CM)\n\nbroken line\nHi.\tHola.\tCC-BY x\n';
     const file = join(tmp.dir, 'spa-eng.zip');
-    writeFileSync(file, zipSync({ 'spa.txt': new TextEncoder().encode(tsv), '_about.txt': new TextEncoder().encode('about') }));
-    const s = await loadDataset('anki-spa-eng', { source: file, split: 'train', validationFraction: 0, testFraction: 0 });
+    writeFileSync(
+      file,
+      zipSync({ 'spa.txt': new TextEncoder().encode(tsv), '_about.txt': new TextEncoder().encode('about') }),
+    );
+    const s = await loadDataset('anki-spa-eng', {
+      source: file,
+      split: 'train',
+      validationFraction: 0,
+      testFraction: 0,
+    });
     if (s.train!.kind !== 'pairs') throw new Error('expected pairs');
     expect(s.train!.source).toEqual(['Go.', 'Hi.']);
     expect(s.train!.attribution![0]).toMatch(/tatoeba/);

@@ -86,7 +86,11 @@ describe('real files, more layouts', () => {
     const t = a.train!;
     if (t.kind !== 'text') throw new Error('expected text');
     expect(new Set(t.domains)).toEqual(new Set(['books', 'dvd', 'electronics', 'kitchen_&_housewares']));
-    expect(t.labels.filter((l) => l === 1).length + (a.validation as typeof t).labels.filter((l) => l === 1).length + (a.test as typeof t).labels.filter((l) => l === 1).length).toBe(4000);
+    expect(
+      t.labels.filter((l) => l === 1).length +
+        (a.validation as typeof t).labels.filter((l) => l === 1).length +
+        (a.test as typeof t).labels.filter((l) => l === 1).length,
+    ).toBe(4000);
     // same seed, same split; a different seed, a different one
     const b = await loadDataset('amazon-multidomain', { source: src, seed: 3, split: 'test' });
     expect((b.test as typeof t).texts).toEqual((a.test as typeof t).texts);
