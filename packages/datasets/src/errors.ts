@@ -16,6 +16,12 @@ export type DatasetErrorCode =
 
 export class DatasetError extends Error {
   readonly code: DatasetErrorCode;
+  /** `instanceof` also recognises errors from the other entry point's bundle (`.` and `./node` are built separately). */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return (
+      x instanceof Error && x.name === 'DatasetError' && typeof (x as { code?: unknown }).code === 'string'
+    );
+  }
   constructor(code: DatasetErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DatasetError';

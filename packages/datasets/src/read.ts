@@ -129,8 +129,9 @@ export async function readDataset(
   const out: Partial<DatasetSplits> = {};
   for (const s of wanted) {
     const sp = splits[s];
-    // validation with validationFraction 0 is simply left out unless it was asked for by name
-    if (s === 'validation' && !opts.split && opts.validationFraction === 0) continue;
+    // a split whose fraction was set to 0 is simply left out unless it was asked for by name
+    if (!opts.split && s === 'validation' && opts.validationFraction === 0) continue;
+    if (!opts.split && s === 'test' && !entry.officialTest && opts.testFraction === 0) continue;
     if (!sp || splitSize(sp) === 0) {
       throw new DatasetError(
         'EMPTY_SPLIT',
