@@ -447,7 +447,7 @@ export function findInstalledPackage(pkg: string, from: string[]): string | unde
       dir = parent;
     }
   }
-  const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+  const here = fileURLToPath(import.meta.url);
   try {
     return dirname(createRequire(here).resolve(`${pkg}/package.json`));
   } catch {
