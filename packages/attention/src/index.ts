@@ -1,5 +1,10 @@
 import './register';
 
+export {
+  type AttentionBenchmarkOptions,
+  type AttentionBenchmarkRow,
+  benchmarkAttention,
+} from './bench/attention-benchmark';
 export { type AttentionCost, type AttentionShape, attentionCost, type ModelCost, modelCost } from './cost';
 export { TransformerDecoderBlock, type TransformerDecoderBlockConfig } from './decoder-block';
 export { type TransformerBlockConfig, TransformerEncoderBlock } from './encoder-block';

@@ -1,0 +1,138 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from './main';
+
+/** Runs the CLI in-process and captures what it prints. */
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  try {
+    const code = await main(argv);
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('attnzoo quickstart', () => {
+  it('trains a ViT on a real MNIST slice and reports accuracy well above chance', async () => {
+    const r = await cli(
+      'quickstart',
+      '--backend',
+      'wasm',
+      '--train-size',
+      '2000',
+      '--test-size',
+      '500',
+      '--variant',
+      'efficient',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.backend).toBe('wasm');
+    expect(summary.variant).toBe('efficient');
+    expect(summary.epochs).toHaveLength(1);
+    expect(Number.isFinite(summary.epochs[0].loss)).toBe(true);
+    // Ten classes: chance is 10 %. One short epoch on 2,000 real digits gets well past it.
+    expect(summary.test.accuracy).toBeGreaterThan(0.25);
+    expect(summary.attentionParameters).toBe(2 * (2 * 64 * 64 + 2 * 64));
+  });
+
+  it('rejects an unknown variant with the list of valid ones', async () => {
+    const r = await cli('quickstart', '--variant', 'linear', '--backend', 'cpu');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'Unknown attention variant "linear": use one of sdpa, optimised, efficient, super.',
+    );
+  });
+});
+
+describe('attnzoo bench attention', () => {
+  it('writes JSON and a markdown table with ratios to SDPA', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'attnzoo-bench-'));
+    const r = await cli(
+      'bench',
+      'attention',
+      '--backend',
+      'cpu',
+      '--batch',
+      '2',
+      '--lengths',
+      '8',
+      '--widths',
+      '16',
+      '--repeats',
+      '1',
+      '--warmup',
+      '0',
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(await readFile(join(out, 'attention-cpu.json'), 'utf8'));
+    expect(json.rows.map((row: { variant: string }) => row.variant)).toEqual([
+      'sdpa',
+      'optimised',
+      'efficient',
+      'super',
+    ]);
+    expect(json.rows[0].forwardRatioToSdpa).toBe(1);
+    expect(json.rows.map((row: { parameters: number }) => row.parameters)).toEqual([
+      4 * 272,
+      3 * 272,
+      2 * 272,
+      2 * 272 + 64,
+    ]);
+    const md = await readFile(join(out, 'attention-cpu.md'), 'utf8');
+    expect(md).toContain('| variant | L | d | heads | params |');
+    expect(md).toContain('Command: `attnzoo bench attention --backend cpu');
+  });
+});
+
+describe('usage errors', () => {
+  it('prints the command list for --help', async () => {
+    const r = await cli('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('attnzoo quickstart');
+    expect(r.stdout).toContain('attnzoo bench attention');
+  });
+
+  it('prints each command’s options for --help', async () => {
+    const r = await cli('bench', 'attention', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--lengths <value>');
+  });
+
+  it('exits 2 with one line for an unknown command', async () => {
+    const r = await cli('train-everything');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "attnzoo: unknown command 'train-everything'. Run 'attnzoo --help' for the list of commands.",
+    );
+  });
+
+  it('exits 2 for an unknown flag and a bad number', async () => {
+    const flag = await cli('quickstart', '--epoch', '3');
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/Unknown option '--epoch'.*attnzoo quickstart --help/);
+    const number = await cli('bench', 'attention', '--lengths', '64,abc');
+    expect(number.code).toBe(2);
+    expect(number.stderr).toBe(
+      'attnzoo: --lengths must be a comma-separated list of positive integers, got "64,abc".',
+    );
+  });
+
+  it('exits 1 naming the fix when a requested backend is missing', async () => {
+    const r = await cli('bench', 'attention', '--backend', 'tensorflow', '--lengths', '8', '--widths', '16');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Backend "tensorflow" was requested but is not available: .*--backend/);
+  });
+});

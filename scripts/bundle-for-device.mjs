@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Bundles the attnzoo CLI into one file for a machine without Node packages (the lent GPU
+// machine): .device/app/attnzoo.mjs plus Dawn's native addon in .device/app/node_modules/webgpu.
+// Usage: node scripts/bundle-for-device.mjs  (then carry .device, with the xz-compressed node binary)
+import { cpSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+
+const root = join(dirname(new URL(import.meta.url).pathname), '..');
+const out = join(root, '.device', 'app');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+await build({
+  entryPoints: [join(root, 'apps/cli/src/bin.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: join(out, 'attnzoo.mjs'),
+  conditions: ['@attnzoo/source'],
+  // Native or optional: resolved at run time next to the bundle, or absent.
+  external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+
+// Dawn: only the JS entry and the linux-x64 addon travel.
+const require = createRequire(join(root, 'apps/cli/package.json'));
+const webgpuDir = dirname(realpathSync(require.resolve('webgpu/package.json')));
+const target = join(out, 'node_modules', 'webgpu');
+mkdirSync(join(target, 'dist', 'linux-x64'), { recursive: true });
+for (const f of ['package.json', 'index.js']) cpSync(join(webgpuDir, f), join(target, f));
+cpSync(join(webgpuDir, 'dist/linux-x64/dawn.node'), join(target, 'dist/linux-x64/dawn.node'));
+// The wasm backend's binaries, so the same bundle can compare against wasm there.
+const wasmDir = dirname(realpathSync(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')));
+for (const f of [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+]) {
+  cpSync(join(wasmDir, 'dist', f), join(out, f));
+}
+writeFileSync(join(out, 'BUILT_FROM'), `${readFileSync(join(root, '.git/HEAD'), 'utf8')}`);
+console.log(`bundled into ${out}`);

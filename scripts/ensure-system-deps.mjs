@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The test suite runs real WGSL kernels on Mesa's software WebGPU adapter, and reads
+// Fashion-MNIST from Debian's package. This checks for those system libraries before the
+// tests start: on Debian as root it installs what is missing; elsewhere it says what to install.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const PACKAGES = [
+  { deb: 'libegl1', present: () => hasLib('libEGL.so.1') },
+  { deb: 'libegl-mesa0', present: () => hasLib('libEGL_mesa.so.0') },
+  { deb: 'libgles2', present: () => hasLib('libGLESv2.so.2') },
+  { deb: 'dataset-fashion-mnist', present: () => existsSync('/usr/share/datasets/fashion-mnist') },
+];
+
+function hasLib(name) {
+  try {
+    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8' }).includes(name);
+  } catch {
+    return false;
+  }
+}
+
+const missing = PACKAGES.filter((p) => !p.present()).map((p) => p.deb);
+if (missing.length === 0) process.exit(0);
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const hasApt = existsSync('/usr/bin/apt-get');
+if (isRoot && hasApt) {
+  console.error(`attnzoo tests: installing Debian packages ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () =>
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], {
+      stdio: 'inherit',
+      env,
+    });
+  try {
+    install();
+  } catch {
+    execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
+    install();
+  }
+  process.exit(0);
+}
+console.error(
+  `attnzoo tests need the Debian packages ${missing.join(' ')} (software WebGPU through Mesa, Fashion-MNIST).\n` +
+    `Install them with: sudo apt-get install -y ${missing.join(' ')}`,
+);
+process.exit(1);
