@@ -212,7 +212,54 @@ describe('the browser-safe loader (fetch + memory cache)', () => {
   });
 });
 
+describe('the Cache API store', () => {
+  it('keeps only verified files, keyed by URL, and serves them offline', async () => {
+    const entries = new Map<string, Response>();
+    const fake = {
+      async open() {
+        return {
+          async match(url: string) {
+            return entries.get(url)?.clone();
+          },
+          async put(url: string, response: Response) {
+            entries.set(url, response);
+          },
+        };
+      },
+    };
+    const g = globalThis as { caches?: unknown };
+    const saved = g.caches;
+    g.caches = fake;
+    try {
+      const url = `${base}/ok/cache-api/`;
+      await browserFromPretrained(url);
+      expect([...entries.keys()].sort()).toEqual(
+        ['README.md', 'config.json', SHARD, 'manifest.json', 'metadata.json', 'model.json']
+          .map((n) => url + n)
+          .sort(),
+      );
+      const count = requests.length;
+      const again = await browserFromPretrained(url, { offline: true });
+      expect(requests.length).toBe(count);
+      expect(await predict(again.model)).toEqual(reference);
+      await browserFromPretrained(`${base}/corrupt/cache-api/`).catch(() => undefined);
+      expect([...entries.keys()].some((k) => k.includes('/corrupt/') && k.endsWith(SHARD))).toBe(false);
+    } finally {
+      g.caches = saved;
+    }
+  });
+});
+
 describe('the cache folder', () => {
+  it('fetches a damaged cached manifest again', async () => {
+    const cacheDir = await freshCache();
+    const url = `${base}/ok/damaged/`;
+    await fromPretrained(url, { cacheDir });
+    await fs.writeFile(join(await cacheFolderFor(url, cacheDir), 'manifest.json'), '{oops');
+    const loaded = await fromPretrained(url, { cacheDir });
+    expect(await predict(loaded.model)).toEqual(reference);
+  });
+
   it('follows ATTNZOO_CACHE, then XDG_CACHE_HOME, then ~/.cache', () => {
     expect(defaultCacheDir({ ATTNZOO_CACHE: '/a/b', XDG_CACHE_HOME: '/x' })).toBe('/a/b');
     expect(defaultCacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/attnzoo');

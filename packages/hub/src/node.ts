@@ -385,6 +385,13 @@ export async function downloadPreset(base: string, options: DownloadPresetOption
       manifestBytes = undefined;
     }
   }
+  if (manifestBytes) {
+    try {
+      parseManifest(manifestBytes, base);
+    } catch {
+      manifestBytes = undefined; // a damaged cached manifest is fetched again (or reported offline)
+    }
+  }
   if (manifestBytes && !options.refresh) {
     const manifest = parseManifest(manifestBytes, base);
     const missing = await missingOrBad(folder, manifest);
