@@ -432,7 +432,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             if (opts.clipNorm !== undefined) {
               const clipNorm = opts.clipNorm;
               const clipped = tf.tidy(() => {
-                const sq = tf.addN(gradList.map((g) => tf.sum(tf.square(g))));
+                // Sum of squares by pairwise adds (tf.addN's packed WebGPU kernel fails to compile on Dawn).
+                const sq = gradList.map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b));
                 const norm = tf.sqrt(sq);
                 const scale = tf.div(tf.scalar(clipNorm), tf.maximum(norm, tf.scalar(clipNorm)));
                 return gradList.map((g) => tf.mul(g, scale));
