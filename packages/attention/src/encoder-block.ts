@@ -1,5 +1,6 @@
 import { layers } from '@tensorflow/tfjs-layers';
 import { FeedForward } from './feed-forward';
+import { LayerNormalization } from './layer-normalization';
 import { MultiHeadAttention } from './multi-head-attention';
 import type { SymbolicOrTensor } from './symbolic';
 import type { AttentionVariant } from './variants';
@@ -68,8 +69,8 @@ export class TransformerEncoderBlock {
       name: `${name}_attention_dropout`,
       seed,
     });
-    this.norm1 = layers.layerNormalization({ epsilon, name: `${name}_norm1` });
-    this.norm2 = layers.layerNormalization({ epsilon, name: `${name}_norm2` });
+    this.norm1 = new LayerNormalization({ epsilon, name: `${name}_norm1` });
+    this.norm2 = new LayerNormalization({ epsilon, name: `${name}_norm2` });
     this.add1 = layers.add({ name: `${name}_residual1` });
     this.add2 = layers.add({ name: `${name}_residual2` });
   }

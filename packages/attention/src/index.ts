@@ -7,10 +7,12 @@ export {
 } from './bench/attention-benchmark';
 export { type AttentionCost, type AttentionShape, attentionCost, type ModelCost, modelCost } from './cost';
 export { TransformerDecoderBlock, type TransformerDecoderBlockConfig } from './decoder-block';
+export { embeddingLookup } from './embedding-lookup';
 export { type TransformerBlockConfig, TransformerEncoderBlock } from './encoder-block';
 export { FeedForward, type FeedForwardConfig } from './feed-forward';
 export { INITIALIZER_NAMES, initializerByName } from './initializer';
 export { KeyPaddingMask, type KeyPaddingMaskArgs } from './key-padding-mask';
+export { LayerNormalization, type LayerNormalizationArgs } from './layer-normalization';
 export { causalBias, lowerTriangle, MASKED_SCORE, paddingBias } from './masks';
 export { MultiHeadAttention, type MultiHeadAttentionArgs } from './multi-head-attention';
 export { PatchEmbedding, type PatchEmbeddingArgs } from './patch-embedding';

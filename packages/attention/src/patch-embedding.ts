@@ -97,7 +97,8 @@ export class PatchEmbedding extends layers.Layer {
       const patches = tf.reshape(grid, [b * gh * gw, p * p * c]) as tf.Tensor2D;
       const projected = tf.add(tf.matMul(patches, this.kernel!.read() as tf.Tensor2D), this.bias!.read());
       let tokens = tf.reshape(projected, [b, gh * gw, this.width]);
-      if (this.cls) tokens = tf.concat([tf.tile(this.cls.read(), [b, 1, 1]), tokens], 1);
+      // broadcastTo, not tile: tile's gradient in tfjs-core is one slice per repetition.
+      if (this.cls) tokens = tf.concat([tf.broadcastTo(this.cls.read(), [b, 1, this.width]), tokens], 1);
       if (this.positions) tokens = tf.add(tokens, this.positions.read());
       return tokens;
     });

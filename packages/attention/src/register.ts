@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { KeyPaddingMask } from './key-padding-mask';
+import { LayerNormalization } from './layer-normalization';
 import { MultiHeadAttention } from './multi-head-attention';
 import { PatchEmbedding } from './patch-embedding';
 import { SequencePooling } from './sequence-pooling';
@@ -20,6 +21,7 @@ export function packageOfClassName(className: string): string | undefined {
 }
 
 for (const cls of [
+  LayerNormalization,
   MultiHeadAttention,
   TokenAndPositionEmbedding,
   KeyPaddingMask,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type LayerVariable, layers } from '@tensorflow/tfjs-layers';
+import { embeddingLookup } from './embedding-lookup';
 import { initializerByName } from './initializer';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
@@ -63,8 +64,7 @@ export class TokenAndPositionEmbedding extends layers.Layer {
           `Input has ${length} tokens but the position embedding holds ${this.maxLength}: truncate to maxLength.`,
         );
       }
-      const flat = tf.reshape(tf.cast(ids, 'int32'), [-1]);
-      const tokens = tf.reshape(tf.gather(this.tokens!.read(), flat), [ids.shape[0], length, this.width]);
+      const tokens = embeddingLookup(this.tokens!.read() as tf.Tensor2D, ids);
       const positions = tf.slice(this.positions!.read(), [0, 0], [length, this.width]);
       return tf.add(tokens, positions);
     });
