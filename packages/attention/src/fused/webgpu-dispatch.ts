@@ -1,0 +1,109 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The few members of tfjs-backend-webgpu 4.22's WebGPUBackend that a raw WGSL dispatch needs.
+ * `runWebGPUProgram` is not used because it allows one output buffer only and builds the
+ * module itself (no `enable subgroups;` directive possible); the fused kernels need two or
+ * three outputs and optional subgroup operations. The commands go into the backend's own
+ * encoder, so ordering with tfjs's kernels and buffer lifetimes stay tfjs's business.
+ */
+export interface WebGPUBackendInternals {
+  device: GPUDevice;
+  queue: GPUQueue;
+  commandEncoder: GPUCommandEncoder | null;
+  computePassEncoder: GPUComputePassEncoder | null;
+  dispatchCountInPass: number;
+  commandQueueOwnedIds: WeakSet<object>;
+  uniformPendingDisposal: GPUBuffer[];
+  bufferManager: { acquireBuffer(size: number, usage: number): GPUBuffer };
+  makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  uploadToGPU(dataId: object): void;
+  tensorToBinding(t: tf.TensorInfo): GPUBindingResource;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+function pipelineFor(device: GPUDevice, code: string, label: string): GPUComputePipeline {
+  let cache = pipelines.get(device);
+  if (!cache) {
+    cache = new Map();
+    pipelines.set(device, cache);
+  }
+  let p = cache.get(code);
+  if (!p) {
+    const module = device.createShaderModule({ code, label });
+    p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+    cache.set(code, p);
+  }
+  return p;
+}
+
+export interface RawDispatch {
+  label: string;
+  /** Complete WGSL module: binding 0..n-1 storage buffers in `buffers` order, binding n the uniforms. */
+  code: string;
+  /** Tensors bound in order; inputs read-only in the shader, outputs freshly allocated. */
+  buffers: tf.TensorInfo[];
+  /** Outputs among `buffers` (they are uploaded/allocated before binding). */
+  uniforms: ArrayBuffer;
+  workgroups: [number, number, number];
+}
+
+/** Records one compute dispatch into tfjs's command encoder. */
+export function dispatchRaw(backend: WebGPUBackendInternals, d: RawDispatch): void {
+  const device = backend.device;
+  const pipeline = pipelineFor(device, d.code, d.label);
+  for (const t of d.buffers) backend.uploadToGPU(t.dataId);
+  const size = Math.max(16, Math.ceil(d.uniforms.byteLength / 16) * 16);
+  const uniformBuffer = backend.bufferManager.acquireBuffer(
+    size,
+    GPUBufferUsage.COPY_DST | GPUBufferUsage.UNIFORM,
+  );
+  const padded = new Uint8Array(size);
+  padded.set(new Uint8Array(d.uniforms));
+  backend.queue.writeBuffer(uniformBuffer, 0, padded, 0, size);
+  backend.uniformPendingDisposal.push(uniformBuffer);
+  const entries: GPUBindGroupEntry[] = d.buffers.map((t, i) => ({
+    binding: i,
+    resource: backend.tensorToBinding(t),
+  }));
+  entries.push({ binding: d.buffers.length, resource: { buffer: uniformBuffer, offset: 0, size } });
+  for (const t of d.buffers) backend.commandQueueOwnedIds.add(t.dataId);
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  backend.ensureCommandEncoderReady();
+  if (!backend.computePassEncoder) {
+    backend.computePassEncoder = (backend.commandEncoder as GPUCommandEncoder).beginComputePass({});
+  }
+  const pass = backend.computePassEncoder;
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+  backend.dispatchCountInPass++;
+  // Long attention kernels: submit at once rather than wait for tfjs's batch of 15 dispatches.
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+}
+
+/** What the adapter offers that the kernels can use. */
+export interface DeviceCaps {
+  workgroupStorage: number;
+  invocations: number;
+  maxWorkgroupsPerDimension: number;
+  subgroups: boolean;
+  subgroupMinSize: number;
+}
+
+export function deviceCaps(backend: WebGPUBackendInternals): DeviceCaps {
+  const device = backend.device;
+  const info = (device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+  return {
+    workgroupStorage: device.limits.maxComputeWorkgroupStorageSize,
+    invocations: device.limits.maxComputeInvocationsPerWorkgroup,
+    maxWorkgroupsPerDimension: device.limits.maxComputeWorkgroupsPerDimension,
+    subgroups: device.features.has('subgroups'),
+    subgroupMinSize: info?.subgroupMinSize ?? 0,
+  };
+}
