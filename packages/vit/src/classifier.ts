@@ -1,0 +1,276 @@
+import type { ImageSplit } from '@attnzoo/datasets';
+import type { FromPretrainedOptions, LoadedPreset, PresetConfig } from '@attnzoo/hub';
+import { fromPretrained as hubFromPretrained } from '@attnzoo/hub';
+import {
+  accuracy,
+  type Callback,
+  evaluate as evaluateModel,
+  type TrainResult,
+  train,
+  warmupCosineLr,
+} from '@attnzoo/train';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  model as functionalModel,
+  initializers,
+  input,
+  type LayersModel,
+  layers,
+} from '@tensorflow/tfjs-layers';
+import { ViTBackbone } from './backbone';
+import type { ViTBackboneConfig } from './config';
+import { splitBatches } from './data-source';
+import { type ImageInput, ImagePreprocessor, type ImagePreprocessorConfig } from './preprocessor';
+
+export interface ImageClassifierConfig {
+  backbone: ViTBackboneConfig;
+  preprocessor: ImagePreprocessorConfig;
+  numClasses: number;
+  /** Label of each class index (default: the index as a string). */
+  classNames?: string[];
+  /** Dropout on the pooled features before the head. */
+  headDropout?: number;
+}
+
+export interface Prediction {
+  /** Class name of the most probable class. */
+  label: string;
+  index: number;
+  probability: number;
+  /** Softmax over all classes. */
+  probabilities: number[];
+  /** The `topK` most probable classes, best first. */
+  top: { label: string; index: number; probability: number }[];
+}
+
+export interface FitOptions {
+  train: ImageSplit;
+  validation?: ImageSplit;
+  test?: ImageSplit;
+  epochs: number;
+  batchSize?: number;
+  peakLr?: number;
+  /** Warm-up as a fraction of all steps (default 0.05). */
+  warmupFraction?: number;
+  weightDecay?: number;
+  labelSmoothing?: number;
+  clipNorm?: number;
+  seed?: number;
+  callbacks?: Callback[];
+  /** Use only the first N training examples. */
+  trainLimit?: number;
+}
+
+/** The classifier's head layer name: `withNewHead` replaces exactly this layer. */
+export const HEAD_LAYER = 'classifier_head';
+const POOL_LAYER = 'vit_pool';
+
+/** Loads preset files: the browser loader by default; `@attnzoo/vit/node` installs the Node one. */
+type PresetLoader = (source: string, options?: FromPretrainedOptions) => Promise<LoadedPreset>;
+let presetLoader: PresetLoader = hubFromPretrained;
+
+/** Replaces the loader `ImageClassifier.fromPretrained` uses (the Node entry sets folders/packages/URLs). */
+export function setPresetLoader(loader: PresetLoader): void {
+  presetLoader = loader;
+}
+
+function buildModel(config: ImageClassifierConfig): LayersModel {
+  const backbone = new ViTBackbone(config.backbone);
+  const c = backbone.config;
+  const images = input({ shape: [c.imageSize, c.imageSize, c.channels], name: 'images' });
+  let features = backbone.apply(images);
+  if (config.headDropout)
+    features = layers.dropout({ rate: config.headDropout, name: 'head_dropout' }).apply(features) as never;
+  const logits = layers.dense({ units: config.numClasses, name: HEAD_LAYER }).apply(features) as never;
+  return functionalModel({ inputs: images, outputs: logits, name: `vit_${c.variant}` });
+}
+
+function checkConfig(config: ImageClassifierConfig): void {
+  if (!Number.isInteger(config.numClasses) || config.numClasses < 2) {
+    throw new Error(`ImageClassifier: numClasses must be an integer >= 2, got ${config.numClasses}.`);
+  }
+  if (config.classNames && config.classNames.length !== config.numClasses) {
+    throw new Error(
+      `ImageClassifier: ${config.classNames.length} class names given for ${config.numClasses} classes.`,
+    );
+  }
+  const b = config.backbone;
+  const p = config.preprocessor;
+  if (b.imageSize !== p.imageSize || b.channels !== p.channels) {
+    throw new Error(
+      `ImageClassifier: the preprocessor makes ${p.imageSize}×${p.imageSize}×${p.channels} images but the backbone takes ` +
+        `${b.imageSize}×${b.imageSize}×${b.channels}.`,
+    );
+  }
+}
+
+/**
+ * Image classification task: a ViT backbone, a dense head over the pooled features, and the
+ * preprocessor that feeds it. Loads from presets, predicts labels with probabilities, evaluates
+ * on data sets and fine-tunes through @attnzoo/train (with a new head for another label set).
+ */
+export class ImageClassifier {
+  static readonly className = 'attnzoo.vit.ImageClassifier';
+  readonly preprocessor: ImagePreprocessor;
+  readonly classNames: string[];
+
+  constructor(
+    readonly model: LayersModel,
+    readonly config: ImageClassifierConfig,
+    /** Metadata of the preset it was loaded from, if any. */
+    readonly metadata?: LoadedPreset['metadata'],
+  ) {
+    checkConfig(config);
+    this.preprocessor = new ImagePreprocessor(config.preprocessor);
+    this.classNames = config.classNames ?? Array.from({ length: config.numClasses }, (_, i) => String(i));
+    const out = model.outputs[0].shape;
+    if (out[out.length - 1] !== config.numClasses) {
+      throw new Error(
+        `ImageClassifier: the model outputs ${out[out.length - 1]} classes, the config says ${config.numClasses}.`,
+      );
+    }
+  }
+
+  /** A new, randomly initialised classifier. */
+  static create(config: ImageClassifierConfig): ImageClassifier {
+    checkConfig(config);
+    return new ImageClassifier(buildModel(config), config);
+  }
+
+  /** Wraps a loaded preset; a preset of another task is a clear error. */
+  static fromPreset(preset: LoadedPreset): ImageClassifier {
+    const task = preset.config.task;
+    if (task?.className !== ImageClassifier.className) {
+      preset.model.dispose();
+      throw new Error(
+        `${preset.source} is a preset for ${task?.className ?? 'an unknown task'}, not an image classifier ` +
+          `(${ImageClassifier.className}): load it with the package that owns that task.`,
+      );
+    }
+    const config = task.config as unknown as ImageClassifierConfig;
+    return new ImageClassifier(preset.model, config, preset.metadata);
+  }
+
+  /**
+   * Loads a preset by name, folder, file:// or https:// URL, or model-release package. In the
+   * browser only URLs and registered names with a URL work; import `@attnzoo/vit/node` for the rest.
+   */
+  static async fromPretrained(source: string, options: FromPretrainedOptions = {}): Promise<ImageClassifier> {
+    return ImageClassifier.fromPreset(await presetLoader(source, options));
+  }
+
+  /** What config.json of a preset of this classifier holds (besides formatVersion). */
+  presetConfig(): Omit<PresetConfig, 'formatVersion'> {
+    return {
+      task: {
+        className: ImageClassifier.className,
+        config: { ...this.config } as unknown as Record<string, unknown>,
+      },
+      backbone: {
+        className: ViTBackbone.className,
+        config: { ...this.config.backbone } as unknown as Record<string, unknown>,
+      },
+      preprocessor: {
+        className: ImagePreprocessor.className,
+        config: this.preprocessor.getConfig() as unknown as Record<string, unknown>,
+      },
+    };
+  }
+
+  /** Class probabilities of each image: PNG/JPEG bytes, raw pixels or 0–255 tensors. */
+  async predict(
+    images: ImageInput | ImageInput[] | tf.Tensor4D,
+    options: { topK?: number } = {},
+  ): Promise<Prediction[]> {
+    const x = await this.preprocessor.preprocess(images);
+    const probs = tf.tidy(() => tf.softmax(this.model.predict(x) as tf.Tensor2D));
+    x.dispose();
+    const rows = (await probs.array()) as number[][];
+    probs.dispose();
+    const k = Math.max(1, Math.min(options.topK ?? 3, this.config.numClasses));
+    return rows.map((p) => {
+      const order = p.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
+      const top = order
+        .slice(0, k)
+        .map(([probability, index]) => ({ label: this.classNames[index], index, probability }));
+      return { ...top[0], probabilities: p, top };
+    });
+  }
+
+  /** Loss and accuracy on a data set (official labels), in batches. */
+  async evaluate(
+    split: ImageSplit,
+    options: { batchSize?: number; limit?: number } = {},
+  ): Promise<{ loss: number; accuracy: number; count: number }> {
+    const count = Math.min(split.count, options.limit ?? split.count);
+    this.checkLabels(split);
+    const source = splitBatches(split, this.preprocessor, {
+      batchSize: options.batchSize ?? 256,
+      limit: count,
+    });
+    const r = await evaluateModel(this.model, source, { metrics: [accuracy()], what: 'evaluation' });
+    return { loss: r.loss, accuracy: r.accuracy, count };
+  }
+
+  private checkLabels(split: ImageSplit): void {
+    const names = split.classNames;
+    if (names && names.length !== this.config.numClasses) {
+      throw new Error(
+        `The data set has ${names.length} classes but this classifier predicts ${this.config.numClasses}: ` +
+          'use withNewHead(numClasses, classNames) to fine-tune for another label set.',
+      );
+    }
+  }
+
+  /**
+   * A classifier for another label set: same backbone (sharing its layers and weights), a new,
+   * randomly initialised head. Use it to fine-tune, then save it; this one should not be used after.
+   */
+  withNewHead(numClasses: number, classNames?: string[], seed = 0): ImageClassifier {
+    const pooled = this.model.getLayer(POOL_LAYER).output as never;
+    const head = layers.dense({
+      units: numClasses,
+      name: HEAD_LAYER,
+      kernelInitializer: initializers.glorotUniform({ seed }),
+    });
+    const logits = head.apply(pooled) as never;
+    const model = functionalModel({ inputs: this.model.inputs, outputs: logits, name: this.model.name });
+    return new ImageClassifier(model, { ...this.config, numClasses, classNames });
+  }
+
+  /**
+   * Trains (or fine-tunes) with @attnzoo/train: AdamW, warm-up + cosine schedule, gradient
+   * clipping, label smoothing, augmentation from the preprocessor config, test evaluation at the end.
+   */
+  async fit(o: FitOptions): Promise<TrainResult> {
+    this.checkLabels(o.train);
+    const batchSize = o.batchSize ?? 128;
+    const n = Math.min(o.train.count, o.trainLimit ?? o.train.count);
+    const stepsPerEpoch = Math.ceil(n / batchSize);
+    const totalSteps = stepsPerEpoch * o.epochs;
+    return train({
+      model: this.model,
+      train: splitBatches(o.train, this.preprocessor, { batchSize, train: true, limit: n }),
+      validation: o.validation
+        ? splitBatches(o.validation, this.preprocessor, { batchSize: 256 })
+        : undefined,
+      test: o.test ? splitBatches(o.test, this.preprocessor, { batchSize: 256 }) : undefined,
+      epochs: o.epochs,
+      seed: o.seed ?? 0,
+      optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? 0.05 },
+      lr: warmupCosineLr({
+        peakLr: o.peakLr ?? 1e-3,
+        warmupSteps: Math.max(1, Math.round(totalSteps * (o.warmupFraction ?? 0.05))),
+        totalSteps,
+      }),
+      clipNorm: o.clipNorm ?? 1,
+      labelSmoothing: o.labelSmoothing ?? 0,
+      metrics: [accuracy()],
+      callbacks: o.callbacks ?? [],
+    });
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

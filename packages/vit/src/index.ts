@@ -1,0 +1,39 @@
+import '@attnzoo/attention';
+import './register';
+
+export { ViTBackbone } from './backbone';
+export {
+  type FitOptions,
+  HEAD_LAYER,
+  ImageClassifier,
+  type ImageClassifierConfig,
+  type Prediction,
+  setPresetLoader,
+} from './classifier';
+export { sequenceLength, VIT_DEFAULTS, type ViTBackboneConfig, validateBackboneConfig } from './config';
+export { type SplitBatchesOptions, splitBatches } from './data-source';
+export {
+  checkRawImage,
+  decodeImage,
+  isJpeg,
+  isPng,
+  type RawImage,
+  resizeBilinear,
+  toChannels,
+} from './image';
+export {
+  type AugmentConfig,
+  augmentInto,
+  type ImageInput,
+  ImagePreprocessor,
+  type ImagePreprocessorConfig,
+} from './preprocessor';
+export {
+  getRecipe,
+  type ImageDatasetName,
+  RELEASE_RECIPES,
+  type ReleaseRecipe,
+  releasePackageName,
+  type TrainingRecipe,
+} from './presets';
+export { writeTar } from './tar';
