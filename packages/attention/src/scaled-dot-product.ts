@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAttention, fusedAttentionActive } from './fused/fused-attention';
+import { causalBias, paddingBias } from './masks';
 
 export interface AttendOptions {
   /** Additive bias broadcastable to [batch, heads, L, S] (padding and causal masks). */
@@ -31,5 +33,48 @@ export function scaledDotProductAttention(
     }
     const output = tf.matMul(weights, v) as tf.Tensor4D;
     return { output, weights };
+  });
+}
+
+export interface AttentionHeadsOptions {
+  /** [batch, S], 1 = token, 0 = padding. */
+  keyPaddingMask?: tf.Tensor2D;
+  /** Query t sees keys ≤ t + (S − L). */
+  causal?: boolean;
+  dropout?: number;
+  training?: boolean;
+  seed?: number;
+}
+
+/**
+ * The heads alone, softmax(q kᵀ / √dk + masks) v, for callers that do not need the weights.
+ * On `webgpu` (unless switched off with setFusedAttentionEnabled) this is the fused kernel:
+ * no L × S tensor, gradient through the recompute backward. Dropout on the weights needs them
+ * materialised, so training with dropout, and every other backend, take the unfused path
+ * above with the same masks as additive biases; both give the same results.
+ */
+export function attentionHeads(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  options: AttentionHeadsOptions = {},
+): tf.Tensor4D {
+  const dropoutActive = !!options.training && (options.dropout ?? 0) > 0;
+  if (!dropoutActive && fusedAttentionActive()) {
+    return fusedAttention(q, k, v, { keyPaddingMask: options.keyPaddingMask, causal: options.causal });
+  }
+  return tf.tidy(() => {
+    const [L, S] = [q.shape[2], k.shape[2]];
+    let bias: tf.Tensor | undefined;
+    const mask = options.keyPaddingMask;
+    if (mask) bias = paddingBias((mask.dtype === 'float32' ? mask : tf.cast(mask, 'float32')) as tf.Tensor2D);
+    if (options.causal) bias = bias ? tf.add(bias, causalBias(L, S)) : causalBias(L, S);
+    const { output } = scaledDotProductAttention(q, k, v, {
+      bias,
+      dropout: options.dropout,
+      training: options.training,
+      seed: options.seed,
+    });
+    return output;
   });
 }

@@ -28,7 +28,13 @@ interface Attrs {
 }
 
 let subgroupsAllowed = true;
+let enabled = true;
 let calls = 0;
+
+/** Switches the automatic use of the fused kernels off (benchmarks, A/B checks) or back on. */
+export function setFusedAttentionEnabled(on: boolean): void {
+  enabled = on;
+}
 
 /** Lets the benchmark and tests compare the subgroup path against the workgroup-memory fallback. */
 export function setFusedAttentionSubgroups(allowed: boolean): void {
@@ -172,6 +178,11 @@ register();
 /** True when the current backend has the fused kernels (tfjs's `webgpu`). */
 export function fusedAttentionAvailable(): boolean {
   return tf.getBackend() === 'webgpu' && tf.getKernel(FUSED_ATTENTION, 'webgpu') != null;
+}
+
+/** True when attention should take the fused path now (available and not switched off). */
+export function fusedAttentionActive(): boolean {
+  return enabled && fusedAttentionAvailable();
 }
 
 /**
