@@ -10,38 +10,8 @@ import {
   fusedAttentionCallCount,
   setFusedAttentionEnabled,
 } from './fused-attention';
+import { type HeadsCase as Case, referenceHeads } from './reference-heads';
 import { SMALL_TILES, setFusedAttentionTiles } from './tiles';
-
-type Case = { B: number; H: number; L: number; S: number; D: number; mask: boolean; causal: boolean };
-
-/** Float64 per-head attention on flat [B, h, n, D] arrays, masks as in masks.ts (additive −1e9). */
-function referenceHeads(q: number[], k: number[], v: number[], m: number[] | undefined, c: Case): number[] {
-  const { B, H, L, S, D } = c;
-  const out = new Array(B * H * L * D).fill(0);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (let i = 0; i < L; i++) {
-        const qo = ((b * H + h) * L + i) * D;
-        const scores: number[] = [];
-        for (let j = 0; j < S; j++) {
-          const ko = ((b * H + h) * S + j) * D;
-          let s = 0;
-          for (let d = 0; d < D; d++) s += q[qo + d] * k[ko + d];
-          let bias = 0;
-          if (m) bias += (1 - m[b * S + j]) * -1e9;
-          if (c.causal && j > i + (S - L)) bias += -1e9;
-          scores.push(s / Math.sqrt(D) + bias);
-        }
-        const max = Math.max(...scores);
-        const e = scores.map((s) => Math.exp(s - max));
-        const total = e.reduce((a, x) => a + x, 0);
-        for (let j = 0; j < S; j++) {
-          const ko = ((b * H + h) * S + j) * D;
-          for (let d = 0; d < D; d++) out[qo + d] += (e[j] / total) * v[ko + d];
-        }
-      }
-  return out;
-}
 
 function inputs(c: Case, seed: number) {
   const q = randomValues(c.B * c.H * c.L * c.D, seed);
