@@ -24,6 +24,7 @@ const USAGE = `attnzoo-vit <command> [options]
 
   train-release <preset> --out <folder> [--tar <file.tar>] [--epochs N] [--budget-minutes M]
                 [--batch-size N] [--data <path>] [--train-limit N] [--test-limit N] [--summary <file.json>]
+                [--backbone width=16,depth=1,...]  (smoke runs: a smaller model than the recipe's)
       Train a preset from scratch with its recipe, evaluate the saved float16 weights on the
       official test split, write a model-release package folder (and one tar of it).
   finetune --from <preset|folder> --data <dataset> [--data-path <path>] [--epochs 1] [--batch-size N]
@@ -68,6 +69,19 @@ function num(value: string | undefined, name: string): number | undefined {
   const n = Number(value);
   if (!(n > 0)) throw new Error(`${name} must be a positive number, got ${value}.`);
   return n;
+}
+
+/** `--backbone width=16,depth=1`: numeric backbone fields changed for smoke runs (recorded in the card). */
+function backboneOverrides(value: string | undefined): Record<string, number> | undefined {
+  if (!value) return undefined;
+  const allowed = ['patchSize', 'width', 'depth', 'numHeads', 'feedForwardWidth'];
+  const out: Record<string, number> = {};
+  for (const part of value.split(',')) {
+    const [key, v] = part.split('=');
+    if (!allowed.includes(key)) throw new Error(`--backbone: ${key} is not one of ${allowed.join(', ')}.`);
+    out[key] = int(v, `--backbone ${key}`)!;
+  }
+  return out;
 }
 
 // Static imports, so that a bundler includes the backends (a computed import() would stay external).
@@ -153,6 +167,7 @@ export async function main(argv: string[]): Promise<number> {
           'train-limit': { type: 'string' },
           'test-limit': { type: 'string' },
           overwrite: { type: 'boolean' },
+          backbone: { type: 'string' },
         },
       });
       const name = positionals[0];
@@ -172,6 +187,7 @@ export async function main(argv: string[]): Promise<number> {
         trainLimit: int(values['train-limit'], '--train-limit'),
         testLimit: int(values['test-limit'], '--test-limit'),
         overwrite: values.overwrite,
+        backbone: backboneOverrides(values.backbone),
         env: { ...env, command: commandLine },
       });
       console.log(`RESULT ${JSON.stringify(summary)}`);

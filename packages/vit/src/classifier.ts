@@ -81,7 +81,13 @@ function buildModel(config: ImageClassifierConfig): LayersModel {
   let features = backbone.apply(images);
   if (config.headDropout)
     features = layers.dropout({ rate: config.headDropout, name: 'head_dropout' }).apply(features) as never;
-  const logits = layers.dense({ units: config.numClasses, name: HEAD_LAYER }).apply(features) as never;
+  const logits = layers
+    .dense({
+      units: config.numClasses,
+      name: HEAD_LAYER,
+      kernelInitializer: initializers.glorotUniform({ seed: c.seed + 99 }),
+    })
+    .apply(features) as never;
   return functionalModel({ inputs: images, outputs: logits, name: `vit_${c.variant}` });
 }
 

@@ -6,6 +6,7 @@ import { type PresetMetadata, renderModelCard } from '@attnzoo/hub';
 import { fromPretrained, save } from '@attnzoo/hub/node';
 import { type Callback, type EpochLogs, progressBar } from '@attnzoo/train';
 import { ImageClassifier } from './classifier';
+import type { ViTBackboneConfig } from './config';
 import { loadImageData } from './datasets-node';
 import { getRecipe, type ImageDatasetName, type ReleaseRecipe, releasePackageName } from './presets';
 import { writeTar } from './tar';
@@ -105,6 +106,8 @@ export interface TrainReleaseOptions {
   trainLimit?: number;
   testLimit?: number;
   overwrite?: boolean;
+  /** Changes to the recipe's backbone (smoke runs and tests: a tiny model); recorded in the card. */
+  backbone?: Partial<ViTBackboneConfig>;
   env: RunEnvironment;
   log?: Log;
 }
@@ -190,7 +193,8 @@ async function writeReleasePackage(
 export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSummary> {
   const log = o.log ?? ((l: string) => console.log(l));
   const started = performance.now();
-  const recipe = getRecipe(o.name);
+  const base = getRecipe(o.name);
+  const recipe: ReleaseRecipe = { ...base, backbone: { ...base.backbone, ...o.backbone } };
   const batchSize = o.batchSize ?? recipe.training.batchSize;
   const r = { ...recipe, training: { ...recipe.training, batchSize } };
   log(`${o.name}: loading ${recipe.dataset}${o.data ? ` from ${o.data}` : ''}`);

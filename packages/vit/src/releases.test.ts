@@ -1,0 +1,57 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ImageSplit } from '@attnzoo/datasets';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ImageClassifier, loadImageData, RELEASE_RECIPES } from './node';
+import { useTestBackend } from './testing/setup';
+
+// The released presets in models/ (trained on the GPU by `attnzoo-vit train-release`, see DEVICE.md).
+const MODELS = join(__dirname, '..', '..', '..', 'models');
+const releases = existsSync(MODELS) ? readdirSync(MODELS).filter((d) => d.startsWith('vit-')) : [];
+const mnistReleases = releases.filter((d) => d.startsWith('vit-mnist-'));
+/** How far under its recorded accuracy a release may land here (other backend, float rounding). */
+const MARGIN = 0.005;
+
+interface Metric {
+  name: string;
+  value: number;
+  split?: string;
+}
+
+beforeAll(useTestBackend);
+
+describe('released presets in models/', () => {
+  it('every models/vit-* folder is a release of a preset this package defines, with a recorded accuracy', () => {
+    for (const name of releases) {
+      expect(Object.keys(RELEASE_RECIPES), `models/${name}`).toContain(name);
+      const pkg = JSON.parse(readFileSync(join(MODELS, name, 'package.json'), 'utf8'));
+      expect(pkg.name).toBe(`@attnzoo/model-${name}`);
+      const metadata = JSON.parse(readFileSync(join(MODELS, name, 'preset', 'metadata.json'), 'utf8'));
+      const test = (metadata.metrics as Metric[] | undefined)?.find(
+        (m) => m.name === 'accuracy' && m.split === 'test',
+      );
+      expect(test?.value, `models/${name}: no test accuracy recorded`).toBeGreaterThan(0);
+    }
+  });
+
+  let mnistTest: ImageSplit | undefined;
+  for (const name of mnistReleases) {
+    it(`${name}: accuracy on the first 1,000 MNIST test images is at least what was recorded`, async () => {
+      const metadata = JSON.parse(readFileSync(join(MODELS, name, 'preset', 'metadata.json'), 'utf8'));
+      const recorded = (metadata.metrics as Metric[] | undefined)?.find(
+        (m) => m.name === 'accuracy' && m.split === 'test[:1000]',
+      );
+      if (!recorded)
+        throw new Error(`models/${name} records no accuracy on test[:1000]: retrain it with train-release.`);
+      mnistTest ??= (await loadImageData('mnist', { splits: ['test'] })).test!;
+      const classifier = await ImageClassifier.fromPretrained(join(MODELS, name, 'preset'));
+      try {
+        const r = await classifier.evaluate(mnistTest, { limit: 1000 });
+        expect(r.count).toBe(1000);
+        expect(r.accuracy).toBeGreaterThanOrEqual(recorded.value - MARGIN);
+      } finally {
+        classifier.dispose();
+      }
+    });
+  }
+});
