@@ -2,7 +2,8 @@
 // Bundles the attnzoo CLI into one file for a machine without Node packages (the lent GPU
 // machine): .device/app/attnzoo.mjs plus Dawn's native addon in .device/app/node_modules/webgpu.
 // Usage: node scripts/bundle-for-device.mjs  (then carry .device, with the xz-compressed node binary)
-import { cpSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
@@ -12,13 +13,21 @@ const out = join(root, '.device', 'app');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
+// The CLI, plus each package's own `src/bin.ts` (release training scripts) as <package>.mjs.
+const entryPoints = { attnzoo: join(root, 'apps/cli/src/bin.ts') };
+for (const pkg of readdirSync(join(root, 'packages'))) {
+  const bin = join(root, 'packages', pkg, 'src', 'bin.ts');
+  if (existsSync(bin)) entryPoints[pkg] = bin;
+}
+
 await build({
-  entryPoints: [join(root, 'apps/cli/src/bin.ts')],
+  entryPoints,
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  outfile: join(out, 'attnzoo.mjs'),
+  outdir: out,
+  outExtension: { '.js': '.mjs' },
   conditions: ['@attnzoo/source'],
   // Native or optional: resolved at run time next to the bundle, or absent.
   external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
@@ -34,7 +43,9 @@ const webgpuDir = dirname(realpathSync(require.resolve('webgpu/package.json')));
 const target = join(out, 'node_modules', 'webgpu');
 mkdirSync(join(target, 'dist', 'linux-x64'), { recursive: true });
 for (const f of ['package.json', 'index.js']) cpSync(join(webgpuDir, f), join(target, f));
+// xz-compressed (21 MB → 5 MB): the tree that travels is limited; unpack there with `xz -d`.
 cpSync(join(webgpuDir, 'dist/linux-x64/dawn.node'), join(target, 'dist/linux-x64/dawn.node'));
+execFileSync('xz', ['-T2', '-f', join(target, 'dist/linux-x64/dawn.node')]);
 // The wasm backend's binaries, so the same bundle can compare against wasm there.
 const wasmDir = dirname(realpathSync(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')));
 for (const f of [

@@ -2,5 +2,5 @@ import { defineConfig } from 'tsup';
 import { libraryBuild } from '../../tsup.base';
 
 export default defineConfig(
-  libraryBuild({ index: 'src/index.ts', node: 'src/node.ts', 'bench/steps': 'src/bench/steps.ts' }),
+  libraryBuild({ index: 'src/index.ts', node: 'src/node.ts' }),
 );

@@ -97,6 +97,45 @@ describe('attnzoo bench attention', () => {
   });
 });
 
+describe('attnzoo bench train', () => {
+  it('trains every variant through @attnzoo/train on the software WebGPU adapter', async () => {
+    // Regression: with tfjs 4.22's relabelling int→float cast, this failed to compile a
+    // Transpose shader and the first step's loss was NaN (seen on an H200 first).
+    const out = await mkdtemp(join(tmpdir(), 'attnzoo-bench-train-'));
+    const r = await cli(
+      'bench',
+      'train',
+      '--backend',
+      'webgpu',
+      '--webgpu-adapter',
+      'software',
+      '--batch',
+      '2',
+      '--length',
+      '8',
+      '--width',
+      '16',
+      '--blocks',
+      '1',
+      '--steps',
+      '1',
+      '--warmup',
+      '1',
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(await readFile(join(out, 'train-webgpu.json'), 'utf8'));
+    expect(json.rows.map((row: { variant: string }) => row.variant)).toEqual([
+      'sdpa',
+      'optimised',
+      'efficient',
+      'super',
+    ]);
+    for (const row of json.rows) expect(row.stepsPerSecond).toBeGreaterThan(0);
+  });
+});
+
 describe('usage errors', () => {
   it('prints the command list for --help', async () => {
     const r = await cli('--help');

@@ -1,4 +1,5 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
+import { patchWebGPUCast } from './webgpu-cast-fix';
 
 /** How to reach a WebGPU adapter from Node through Dawn's `webgpu` package. */
 export interface WebGPUNodeOptions {
@@ -85,6 +86,7 @@ async function doRegister(tf: typeof tfCore, options: WebGPUNodeOptions): Promis
   };
 
   const webgpu = await import('@tensorflow/tfjs-backend-webgpu');
+  patchWebGPUCast(tf, webgpu.webgpu_util as never);
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend(
     'webgpu',

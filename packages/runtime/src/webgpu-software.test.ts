@@ -23,3 +23,17 @@ describe('webgpu on the software adapter', () => {
     expect(maxErr).toBeLessThan(1e-5);
   });
 });
+
+describe('webgpu int/bool → float casts', () => {
+  it('write a real float32 buffer (tfjs 4.22 relabels the i32 buffer, which breaks Transpose and others)', async () => {
+    await selectBackend(tf, { backend: 'webgpu', webgpu: { adapter: 'software' }, log: () => {} });
+    const backend = tf.backend() as unknown as { tensorMap: { get(id: object): { dtype: string } } };
+    const ids = tf.tensor3d([1, 0, 3, 0, 5, 6], [2, 3, 1], 'int32');
+    const mask = tf.cast(tf.notEqual(ids, 0), 'float32');
+    const floats = tf.cast(ids, 'float32');
+    expect(backend.tensorMap.get(mask.dataId).dtype).toBe('float32');
+    expect(backend.tensorMap.get(floats.dataId).dtype).toBe('float32');
+    expect(await tf.sum(mask, 1).array()).toEqual([[2], [2]]);
+    expect(await tf.sum(floats, 1).array()).toEqual([[4], [11]]);
+  });
+});

@@ -1,5 +1,6 @@
 import { type Command, intList, positiveInt } from '../command';
 import { benchAttention } from './bench-attention';
+import { benchTrain } from './bench-train';
 import { quickstart } from './quickstart';
 
 const backendOptions = {
@@ -65,6 +66,38 @@ export const COMMANDS: Command[] = [
         widths: intList(v.widths, 'widths'),
         repeats: positiveInt(v.repeats, 'repeats'),
         warmup: Number(v.warmup),
+        out: String(v.out),
+        json: Boolean(v.json),
+      }),
+  },
+  {
+    path: ['bench', 'train'],
+    summary: 'training steps per second of a small Transformer classifier, per attention variant',
+    options: {
+      ...backendOptions,
+      batch: { type: 'string', default: '32', description: 'batch size' },
+      length: { type: 'string', default: '64', description: 'sequence length' },
+      width: { type: 'string', default: '64', description: 'model width (heads = width / 16)' },
+      blocks: { type: 'string', default: '2', description: 'encoder blocks' },
+      steps: { type: 'string', default: '20', description: 'timed steps' },
+      warmup: { type: 'string', default: '5', description: 'untimed warm-up steps' },
+      out: {
+        type: 'string',
+        default: 'bench-results',
+        description: 'folder for the JSON and markdown files',
+      },
+      json: { type: 'boolean', description: 'print JSON instead of the table' },
+    },
+    run: (v) =>
+      benchTrain({
+        backend: v.backend as string | undefined,
+        webgpuAdapter: v['webgpu-adapter'] as string | undefined,
+        batch: positiveInt(v.batch, 'batch'),
+        length: positiveInt(v.length, 'length'),
+        width: positiveInt(v.width, 'width'),
+        blocks: positiveInt(v.blocks, 'blocks'),
+        steps: positiveInt(v.steps, 'steps'),
+        warmup: positiveInt(v.warmup, 'warmup'),
         out: String(v.out),
         json: Boolean(v.json),
       }),

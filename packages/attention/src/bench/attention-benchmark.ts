@@ -87,7 +87,8 @@ export async function benchmarkAttention(
                 variables,
               );
               // One scalar that depends on every gradient, so the whole backward pass must run.
-              return tf.addN([value, ...Object.values(grads).map((g) => tf.sum(g))]);
+              // (Pairwise adds: tfjs's AddN kernel fails to compile on WebGPU under Dawn.)
+              return Object.values(grads).reduce<tf.Tensor>((sum, g) => tf.add(sum, tf.sum(g)), value);
             }),
           warmup,
           repeats,
