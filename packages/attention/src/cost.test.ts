@@ -113,5 +113,11 @@ describe('multiply-adds', () => {
     expect(cost.totalParameters).toBe(m.countParams());
     expect(cost.attentionLayers).toHaveLength(1);
     expect(cost.attentionLayers[0].cost.multiplyAdds.projections).toBe(3 * 10 * 16 * 16);
+    // Feed-forward: 10 tokens × (16×32 + 32×16); head: 1 × 16 × 3.
+    expect(cost.multiplyAdds.dense).toBe(10 * (16 * 32 + 32 * 16) + 16 * 3);
+    expect(cost.multiplyAdds.attention).toBe(
+      attentionCost({ variant: 'optimised', width: 16, queryLength: 10 }).multiplyAdds.total,
+    );
+    expect(cost.multiplyAdds.total).toBe(cost.multiplyAdds.attention + cost.multiplyAdds.dense);
   });
 });

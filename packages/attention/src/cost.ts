@@ -66,6 +66,12 @@ export function attentionCost(shape: AttentionShape): AttentionCost {
 export interface ModelCost {
   totalParameters: number;
   attentionParameters: number;
+  /**
+   * Multiply-adds of one example's forward pass: attention layers (projections, mixing, scores,
+   * weighted sums) plus dense layers (tokens × inputs × units). Element-wise work (norms,
+   * activations, softmax) and embedding lookups are not counted.
+   */
+  multiplyAdds: { attention: number; dense: number; total: number };
   /** Per attention layer: its name, variant and cost for the model's own input length. */
   attentionLayers: { name: string; variant: AttentionVariant; cost: AttentionCost }[];
 }
@@ -74,12 +80,26 @@ export interface ModelCost {
 export function modelCost(model: LayersModel): ModelCost {
   const attentionLayers: ModelCost['attentionLayers'] = [];
   let attentionParameters = 0;
+  let attentionMacs = 0;
+  let denseMacs = 0;
   for (const layer of model.layers) {
-    if (!(layer instanceof MultiHeadAttention)) continue;
-    const shape = layer.costShape();
-    const cost = attentionCost(shape);
-    attentionParameters += layer.countParams();
-    attentionLayers.push({ name: layer.name, variant: layer.variant, cost });
+    if (layer instanceof MultiHeadAttention) {
+      const cost = attentionCost(layer.costShape());
+      attentionParameters += layer.countParams();
+      attentionMacs += cost.multiplyAdds.total;
+      attentionLayers.push({ name: layer.name, variant: layer.variant, cost });
+    } else if (layer.getClassName() === 'Dense') {
+      const inShape = layer.inputSpec?.[0]?.shape ?? (layer.input as { shape: (number | null)[] }).shape;
+      const kernel = layer.getWeights()[0]?.shape ?? [0, 0];
+      // Every leading dimension except the batch is a token that the dense layer processes.
+      const tokens = inShape.slice(1, -1).reduce<number>((n, dim) => n * (dim ?? 1), 1);
+      denseMacs += tokens * kernel[0] * kernel[1];
+    }
   }
-  return { totalParameters: model.countParams(), attentionParameters, attentionLayers };
+  return {
+    totalParameters: model.countParams(),
+    attentionParameters,
+    multiplyAdds: { attention: attentionMacs, dense: denseMacs, total: attentionMacs + denseMacs },
+    attentionLayers,
+  };
 }
