@@ -154,10 +154,13 @@ def merge(args):
     checks = tfjs.get("checks", [])
     if checks:
         bad = [c for c in checks if not c.get("ok")]
-        worst = max((max(c["forwardVsReference"], c["forwardVsUnfused"], c["gradientsVsUnfused"]) for c in checks), default=0)
+        diffs = [c.get(k) for c in checks for k in ("forwardVsReference", "forwardVsUnfused", "gradientsVsUnfused")]
+        worst = max((d for d in diffs if isinstance(d, (int, float))), default=float("nan"))
         out += ["", f"On-device correctness (fused vs unfused vs float64, {len(checks)} cases): "
                 f"{'all ok' if not bad else f'{len(bad)} FAILED: ' + ', '.join(c['case'] + (' subgroups' if c['subgroups'] else '') for c in bad)}; "
                 f"worst max abs diff {worst:.2e}."]
+    if tfjs.get("subgroupsDropped"):
+        out.append(f"Subgroup kernel left out of the timings: {tfjs['subgroupsDropped']}.")
     text = "\n".join(out) + "\n"
     with open(args.out, "w") as fh:
         fh.write(text)
