@@ -90,7 +90,7 @@ export function modelCost(model: LayersModel): ModelCost {
       attentionLayers.push({ name: layer.name, variant: layer.variant, cost });
     } else if (layer.getClassName() === 'Dense') {
       const inShape = (layer.input as { shape: (number | null)[] }).shape;
-      const kernel = layer.getWeights()[0]?.shape ?? [0, 0];
+      const kernel = (layer.getWeights()[0]?.shape ?? [0, 0]) as number[];
       // Every leading dimension except the batch is a token that the dense layer processes.
       const tokens = inShape.slice(1, -1).reduce<number>((n, dim) => n * (dim ?? 1), 1);
       denseMacs += tokens * kernel[0] * kernel[1];
