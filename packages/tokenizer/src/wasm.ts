@@ -1,3 +1,4 @@
+/// <reference path="./sentencepiece-js.d.ts" />
 import * as spjs from 'sentencepiece-js';
 import { TokenizerError } from './errors';
 

@@ -1,0 +1,481 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { loadDataset, readTar, type TextSplit } from '@attnzoo/datasets/node';
+import { type PresetMetadata, renderModelCard, save } from '@attnzoo/hub/node';
+import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
+import { trainSentencePiece } from '@attnzoo/tokenizer/node';
+import type { EpochLogs } from '@attnzoo/train';
+import { TextClassifier } from './classifier';
+import { DEFAULT_PREPROCESSOR, type TextPreprocessorConfig } from './config';
+import type { EncodedTexts } from './data';
+import { TextPreprocessor } from './preprocessor';
+import {
+  decodePretokenized,
+  encodePretokenized,
+  isPretokenized,
+  type PretokenizedHeader,
+} from './pretokenized';
+import { getRecipe, type ReleaseDataset, type ReleaseRecipe, SPLIT_NOTES } from './recipes';
+import { writeTar } from './tar';
+
+export const TEXT_CLASSIFIER_VERSION = '0.1.0';
+const POLARITY_FILE = 'amazon-polarity-test-head.ft.txt.gz';
+
+/** Which registered data set a file is, from its name. */
+export function datasetOfFile(path: string): ReleaseDataset | 'amazon-polarity-fasttext' {
+  const b = basename(path).toLowerCase();
+  if (b.includes('imdb')) return 'imdb';
+  if (b.includes('multidomain') || b.includes('sorted_data') || b.includes('unprocessed'))
+    return 'amazon-multidomain';
+  if (b.includes('polarity') || b.includes('.ft.txt')) return 'amazon-polarity-fasttext';
+  throw new Error(
+    `cannot tell the data set of ${path} from its name: expected IMDB (aclImdb*.tar.gz), Amazon multi-domain (*multidomain*.tar.gz) or Amazon polarity (*.ft.txt[.gz])`,
+  );
+}
+
+/** Train / validation / test of a release data set (splits documented in SPLIT_NOTES). */
+export async function loadTextSplits(
+  path: string,
+): Promise<{ dataset: string; splits: Record<string, TextSplit> }> {
+  const dataset = datasetOfFile(path);
+  if (dataset === 'amazon-polarity-fasttext') {
+    const d = await loadDataset(dataset, { source: path, split: 'test' });
+    return { dataset, splits: { test: d.test as TextSplit } };
+  }
+  const d = await loadDataset(dataset, {
+    source: path,
+    seed: 42,
+    validationFraction: 0.1,
+    testFraction: 0.1,
+  });
+  return {
+    dataset,
+    splits: { train: d.train as TextSplit, validation: d.validation as TextSplit, test: d.test as TextSplit },
+  };
+}
+
+export async function sha256File(bytes: Uint8Array): Promise<string> {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokenizer and pre-tokenized data
+
+/** Trains the SentencePiece model of a data set on its training split (cleaned as the preprocessor cleans). */
+export async function trainReleaseTokenizer(o: {
+  data: string;
+  out: string;
+  vocab?: number;
+}): Promise<string> {
+  const { dataset, splits } = await loadTextSplits(o.data);
+  if (!splits.train) throw new Error(`${o.data} has no training split to train a tokenizer on`);
+  const vocab = o.vocab ?? 8000;
+  await mkdir(o.out, { recursive: true });
+  const prefix = join(o.out, `${dataset}-unigram-${vocab}`);
+  const pre = new TextPreprocessorLike(DEFAULT_PREPROCESSOR);
+  const { modelPath, tokenizer } = await trainSentencePiece({
+    inputTexts: splits.train.texts.map((t) => pre.clean(t)),
+    vocabSize: vocab,
+    modelType: 'unigram',
+    characterCoverage: 0.9995,
+    modelPrefix: prefix,
+    numThreads: 2,
+  });
+  tokenizer.dispose();
+  return modelPath;
+}
+
+class TextPreprocessorLike {
+  constructor(readonly config: TextPreprocessorConfig) {}
+  clean(t: string): string {
+    return TextPreprocessor.prototype.clean.call(this as unknown as TextPreprocessor, t);
+  }
+}
+
+export interface PretokenizeOptions {
+  data: string;
+  tokenizer: string;
+  maxLength: number;
+  out: string;
+  addBos?: boolean;
+  truncation?: 'end' | 'start';
+  /** Amazon only: the polarity test lines to add as split `polarity-test` (default: beside `data`). */
+  polarity?: string;
+}
+
+/** Encodes every split of a data set into one compact file (gzipped when `out` ends in .gz). */
+export async function pretokenize(
+  o: PretokenizeOptions,
+): Promise<{ out: string; bytes: number; header: PretokenizedHeader }> {
+  const tokBytes = new Uint8Array(readFileSync(o.tokenizer));
+  const tok = await SentencePieceTokenizer.fromBytes(tokBytes);
+  const config: TextPreprocessorConfig = {
+    ...DEFAULT_PREPROCESSOR,
+    maxLength: o.maxLength,
+    addBos: o.addBos ?? false,
+    truncation: o.truncation ?? 'end',
+  };
+  const pre = new TextPreprocessor(tok, config);
+  const { dataset, splits } = await loadTextSplits(o.data);
+  const polarity = o.polarity ?? join(dirname(o.data), POLARITY_FILE);
+  if (dataset === 'amazon-multidomain' && existsSync(polarity)) {
+    splits['polarity-test'] = (await loadTextSplits(polarity)).splits.test;
+  }
+  const encoded: Record<string, EncodedTexts> = {};
+  for (const [name, s] of Object.entries(splits)) {
+    const b = pre.encode(s.texts);
+    encoded[name] = { ids: b.ids, labels: s.labels, count: b.count, maxLength: b.maxLength };
+  }
+  const classNames = [...(Object.values(splits)[0].classNames ?? [])];
+  const bytes = encodePretokenized(
+    {
+      dataset,
+      splitNote: SPLIT_NOTES[dataset as ReleaseDataset] ?? dataset,
+      maxLength: o.maxLength,
+      vocabularySize: tok.vocabularySize,
+      padId: tok.padId,
+      classNames,
+      preprocessor: config,
+      tokenizerSha256: await sha256File(tokBytes),
+    },
+    encoded,
+    tokBytes,
+  );
+  tok.dispose();
+  const out = o.out.endsWith('.gz') ? gzipSync(bytes, { level: 9 }) : bytes;
+  await mkdir(dirname(resolve(o.out)), { recursive: true });
+  await writeFile(o.out, out);
+  return { out: o.out, bytes: out.length, header: decodePretokenized(bytes).header };
+}
+
+export interface TrainingData {
+  dataset: string;
+  splitNote: string;
+  splits: Record<string, EncodedTexts>;
+  tokenizerBytes: Uint8Array;
+  preprocessor: TextPreprocessorConfig;
+  classNames: string[];
+}
+
+/** Reads pre-tokenized data (.bin, .bin.gz) or a raw data set archive encoded with `tokenizer`. */
+export async function loadTrainingData(
+  data: string,
+  o: { tokenizer?: string; preprocessor: TextPreprocessorConfig; polarity?: string },
+): Promise<TrainingData> {
+  let raw = new Uint8Array(readFileSync(data));
+  if (raw[0] === 0x1f && raw[1] === 0x8b && /\.bin\.gz$/.test(data)) raw = new Uint8Array(gunzipSync(raw));
+  if (isPretokenized(raw)) {
+    const p = decodePretokenized(raw);
+    const h = p.header;
+    const want = o.preprocessor;
+    if (
+      h.maxLength !== want.maxLength ||
+      h.preprocessor.addBos !== want.addBos ||
+      h.preprocessor.truncation !== want.truncation
+    ) {
+      throw new Error(
+        `${data} was pre-tokenized for maxLength ${h.maxLength}, addBos ${h.preprocessor.addBos}, truncation ${h.preprocessor.truncation}; ` +
+          `this run needs ${want.maxLength}, ${want.addBos}, ${want.truncation}: run pretokenize again with those settings`,
+      );
+    }
+    let tokenizerBytes = p.tokenizer;
+    if (o.tokenizer) {
+      tokenizerBytes = new Uint8Array(readFileSync(o.tokenizer));
+      if ((await sha256File(tokenizerBytes)) !== h.tokenizerSha256) {
+        throw new Error(
+          `${data} was pre-tokenized with another tokenizer than ${o.tokenizer} (sha256 differs)`,
+        );
+      }
+    }
+    return {
+      dataset: h.dataset,
+      splitNote: h.splitNote,
+      splits: p.splits,
+      tokenizerBytes,
+      preprocessor: h.preprocessor,
+      classNames: h.classNames,
+    };
+  }
+  if (!o.tokenizer)
+    throw new Error(`${data} is a raw data set: pass --tokenizer <model> (or pre-tokenize it)`);
+  const tokenizerBytes = new Uint8Array(readFileSync(o.tokenizer));
+  const tok = await SentencePieceTokenizer.fromBytes(tokenizerBytes);
+  const pre = new TextPreprocessor(tok, o.preprocessor);
+  const { dataset, splits } = await loadTextSplits(data);
+  const polarity = o.polarity ?? join(dirname(data), POLARITY_FILE);
+  if (dataset === 'amazon-multidomain' && existsSync(polarity)) {
+    splits['polarity-test'] = (await loadTextSplits(polarity)).splits.test;
+  }
+  const out: Record<string, EncodedTexts> = {};
+  for (const [name, s] of Object.entries(splits)) {
+    const b = pre.encode(s.texts);
+    out[name] = { ids: b.ids, labels: s.labels, count: b.count, maxLength: b.maxLength };
+  }
+  tok.dispose();
+  return {
+    dataset,
+    splitNote: SPLIT_NOTES[dataset as ReleaseDataset] ?? dataset,
+    splits: out,
+    tokenizerBytes,
+    preprocessor: o.preprocessor,
+    classNames: [...(Object.values(splits)[0].classNames ?? [])],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Releases
+
+export interface TrainReleaseOptions {
+  preset: string;
+  /** Replaces the preset's recipe (small models in tests and experiments). */
+  recipe?: ReleaseRecipe;
+  data: string;
+  tokenizer?: string;
+  /** Output path; the release is written to `<out>.tar` (`.tar` added unless present). */
+  out: string;
+  epochs?: number;
+  trainLimit?: number;
+  /** Evaluate on this many test rows spread over the split (default: all). */
+  evalLimit?: number;
+  backend: string;
+  hardware: string;
+  command: string;
+  log?: (line: string) => void;
+}
+
+export interface ReleaseSummary {
+  preset: string;
+  tar: string;
+  tarBytes: number;
+  metrics: { name: string; split: string; value: number; count: number }[];
+  parameters: { total: number; attention: number };
+  trainSeconds: number;
+  epochs: number;
+  history: EpochLogs[];
+  backend: string;
+  hardware: string;
+  command: string;
+  trainExamples: number;
+}
+
+function recipePreprocessor(r: ReleaseRecipe): TextPreprocessorConfig {
+  return {
+    ...DEFAULT_PREPROCESSOR,
+    maxLength: r.model.maxLength ?? DEFAULT_PREPROCESSOR.maxLength,
+    addBos: r.model.pooling === 'class',
+  };
+}
+
+/** Trains a release from scratch with its recipe, evaluates it, and writes one `<out>.tar` model-release package. */
+export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSummary> {
+  const log = o.log ?? ((l: string) => console.error(l));
+  const r = o.recipe ?? getRecipe(o.preset);
+  const data = await loadTrainingData(o.data, {
+    tokenizer: o.tokenizer,
+    preprocessor: recipePreprocessor(r),
+  });
+  if (data.dataset !== r.dataset)
+    throw new Error(`${o.preset} is trained on ${r.dataset}, but ${o.data} holds ${data.dataset}`);
+  const tok = await SentencePieceTokenizer.fromBytes(data.tokenizerBytes);
+  const clf = await TextClassifier.create({ ...r.model, classNames: data.classNames }, tok);
+  const epochs = o.epochs ?? r.training.epochs;
+  const trainExamples = Math.min(data.splits.train.count, o.trainLimit ?? Number.POSITIVE_INFINITY);
+  log(
+    `${o.preset}: ${trainExamples} training examples, ${epochs} epochs, ${clf.parameters().total} parameters`,
+  );
+  const t0 = performance.now();
+  const result = await clf.fit({
+    train: data.splits.train,
+    validation: data.splits.validation,
+    epochs,
+    batchSize: r.training.batchSize,
+    peakLr: r.training.peakLr,
+    weightDecay: r.training.weightDecay,
+    warmupFraction: r.training.warmupFraction,
+    labelSmoothing: r.training.labelSmoothing,
+    trainLimit: o.trainLimit,
+    earlyStopping: { patience: r.training.patience, restoreBestWeights: true },
+    callbacks: [
+      {
+        onEpochEnd: (l) =>
+          log(
+            `epoch ${l.epoch + 1}: ${Object.entries(l)
+              .filter(([k]) => k !== 'epoch')
+              .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : v}`)
+              .join(', ')}`,
+          ),
+      },
+    ],
+  });
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const metrics: ReleaseSummary['metrics'] = [];
+  for (const split of ['test', 'polarity-test']) {
+    const d = data.splits[split];
+    if (!d) continue;
+    const e = await clf.evaluate(d, { limit: o.evalLimit });
+    const name = split === 'test' ? 'test' : 'amazon-polarity-test-head';
+    metrics.push({ name: 'accuracy', split: name, value: e.accuracy, count: e.count });
+    log(`${o.preset}: ${name} accuracy ${(100 * e.accuracy).toFixed(2)} % on ${e.count} examples`);
+  }
+  const parameters = clf.parameters();
+  const datasetTitle =
+    r.dataset === 'imdb'
+      ? 'IMDB movie reviews (Maas et al. 2011)'
+      : 'Amazon multi-domain reviews (Blitzer et al. 2007)';
+  const limited = o.trainLimit !== undefined || o.evalLimit !== undefined;
+  const metadata: PresetMetadata = {
+    name: o.preset,
+    description:
+      `Sentiment classifier (negative/positive) with ${r.variant} attention: SentencePiece unigram ${tok.vocabularySize} ` +
+      `pieces trained on the ${r.dataset} training split, ${r.model.numBlocks} encoder block(s), width ${r.model.width}, ` +
+      `${r.model.numHeads} heads, maxLength ${r.model.maxLength}, masked mean pooling.` +
+      (limited
+        ? ` SMOKE RUN: trained on ${trainExamples} examples, evaluated on ${metrics[0]?.count} test rows; not a release.`
+        : ''),
+    task: 'text-classification',
+    license: 'apache-2.0',
+    tags: ['sentiment', r.dataset, `attention-${r.variant}`],
+    parameters: { total: parameters.total, attention: parameters.attention },
+    dataset: { name: r.dataset, split: data.splitNote, description: datasetTitle },
+    metrics: metrics.map((m) => ({
+      name: m.name,
+      value: Number(m.value.toFixed(4)),
+      split: `${m.split} (${m.count} examples)`,
+      command: o.command,
+    })),
+    training: {
+      config: { recipe: r, epochsRun: result.epochs, trainExamples, best: result.best },
+      durationSeconds: Math.round(trainSeconds),
+      hardware: o.hardware,
+      backend: o.backend,
+    },
+    reproduce: o.command,
+  };
+  const tarPath = o.out.endsWith('.tar') ? o.out : `${o.out}.tar`;
+  const tmp = await mkdtemp(join(tmpdir(), 'attnzoo-release-'));
+  try {
+    await save(clf.model, join(tmp, 'preset'), metadata, {
+      config: clf.presetConfig(),
+      float16: true,
+      tokenizer: data.tokenizerBytes,
+    });
+    const tar = await packRelease(join(tmp, 'preset'), o.preset, metadata);
+    await mkdir(dirname(resolve(tarPath)), { recursive: true });
+    await writeFile(tarPath, tar);
+    const summary: ReleaseSummary = {
+      preset: o.preset,
+      tar: tarPath,
+      tarBytes: tar.length,
+      metrics,
+      parameters,
+      trainSeconds,
+      epochs: result.epochs,
+      history: result.history,
+      backend: o.backend,
+      hardware: o.hardware,
+      command: o.command,
+      trainExamples,
+    };
+    return summary;
+  } finally {
+    clf.dispose();
+    tok.dispose();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+/** A model-release package as one tar: `<name>/package.json`, `<name>/README.md`, `<name>/preset/...`. */
+export async function packRelease(
+  presetDir: string,
+  name: string,
+  metadata: PresetMetadata,
+): Promise<Uint8Array> {
+  const pkg = {
+    name: `@attnzoo/model-${name}`,
+    version: TEXT_CLASSIFIER_VERSION,
+    description: metadata.description,
+    license: 'Apache-2.0',
+    files: ['preset', 'README.md'],
+    attnzoo: { preset: 'preset' },
+    peerDependencies: { '@attnzoo/text-classifier': `^${TEXT_CLASSIFIER_VERSION}` },
+    publishConfig: { access: 'public' },
+  };
+  const usage = [
+    '',
+    '## Use',
+    '',
+    '```ts',
+    "import { TextClassifier } from '@attnzoo/text-classifier/node';",
+    `const clf = await TextClassifier.fromPretrained('@attnzoo/model-${name}');`,
+    "const [p] = await clf.predict('A wonderful, moving film.');",
+    '```',
+    '',
+  ].join('\n');
+  const files = [
+    { path: `${name}/package.json`, bytes: new TextEncoder().encode(`${JSON.stringify(pkg, null, 2)}\n`) },
+    { path: `${name}/README.md`, bytes: new TextEncoder().encode(renderModelCard(metadata) + usage) },
+  ];
+  for (const f of await listFiles(presetDir)) {
+    files.push({
+      path: `${name}/preset/${relative(presetDir, f).split(sep).join('/')}`,
+      bytes: new Uint8Array(await readFile(f)),
+    });
+  }
+  return writeTar(files);
+}
+
+/** Unpacks a release tar into `into/<name>/` (refuses to overwrite an existing folder). */
+export async function unpackRelease(
+  tarPath: string,
+  into: string,
+  o: { overwrite?: boolean } = {},
+): Promise<string> {
+  const bytes = new Uint8Array(readFileSync(tarPath));
+  const entries: { path: string; bytes: Uint8Array }[] = [];
+  for await (const e of readTar([bytes], tarPath)) entries.push({ path: e.path, bytes: await e.bytes() });
+  const tops = new Set(entries.map((e) => e.path.split('/')[0]));
+  if (tops.size !== 1)
+    throw new Error(
+      `${tarPath} is not a release tar (expected one top folder, found ${[...tops].join(', ')})`,
+    );
+  const top = [...tops][0];
+  if (!entries.some((e) => e.path === `${top}/package.json`))
+    throw new Error(`${tarPath} has no ${top}/package.json`);
+  const dest = resolve(into, top);
+  if (existsSync(dest)) {
+    if (!o.overwrite) throw new Error(`${dest} exists: remove it or pass --overwrite`);
+    await rm(dest, { recursive: true, force: true });
+  }
+  for (const e of entries) {
+    const p = resolve(into, e.path);
+    if (!p.startsWith(dest + sep)) throw new Error(`unsafe path in ${tarPath}: ${e.path}`);
+    await mkdir(dirname(p), { recursive: true });
+    await writeFile(p, e.bytes);
+  }
+  return dest;
+}
+
+/** A preset folder from a release folder (`<release>/preset`), or the folder itself. */
+export function presetDirOf(folder: string): string {
+  const p = join(folder, 'preset');
+  return existsSync(join(p, 'manifest.json')) ? p : folder;
+}
+
+export function hardwareDescription(adapter?: string): string {
+  const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU';
+  return adapter ? `${adapter}; host ${cpu}` : `${cpu} (${cpus().length} threads)`;
+}
