@@ -56,8 +56,9 @@ async function epochsForBudget(
   log: Log,
 ): Promise<number> {
   const { batchSize } = recipe.training;
-  const warm = 8;
   const steps = 24;
+  // Skip the first steps (kernel compilation), fewer when the data set is small.
+  const warm = Math.min(8, Math.floor(Math.ceil(train.count / batchSize) / 3));
   const probe = ImageClassifier.create({
     backbone: recipe.backbone,
     preprocessor: recipe.preprocessor,
