@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MultiHeadAttention, type MultiHeadAttentionArgs } from './index';
+import { fusedAttentionCallCount, MultiHeadAttention, type MultiHeadAttentionArgs } from './index';
 import { TEST_BACKENDS, tolerance, useBackend } from './testing/backends';
 import { identity, maxAbsDiff, randomMatrix, referenceWeightsOf, setWeight } from './testing/layer-weights';
 import { type Matrix, matmul, referenceAttention } from './testing/reference-attention';
@@ -131,6 +131,19 @@ describe.each(TEST_BACKENDS)('MultiHeadAttention on %s', (backend) => {
         else expect(maxAbsDiff(a, b), variant).toBeLessThan(tol);
       }
     });
+  });
+
+  it.each(ATTENTION_VARIANTS)('%s takes the fused kernel exactly on webgpu', async (variant) => {
+    const before = fusedAttentionCallCount();
+    await run(layer(variant, { causal: true, useKeyPaddingMask: true }), [
+      [randomMatrix(L, D, 8)],
+      [[1, 1, 1, 1, 0]],
+    ]);
+    expect(fusedAttentionCallCount() - before).toBe(backend === 'webgpu' ? 1 : 0);
+    // Asking for the attention weights needs the L × S matrix: always the unfused path.
+    const withWeights = fusedAttentionCallCount();
+    layer(variant, { returnAttentionWeights: true }).apply(tf.tensor([randomMatrix(L, D, 9)]));
+    expect(fusedAttentionCallCount()).toBe(withWeights);
   });
 
   it.each(

@@ -3,7 +3,7 @@ import { type LayerVariable, layers } from '@tensorflow/tfjs-layers';
 import type { AttentionShape } from './cost';
 import { initializerByName } from './initializer';
 import { causalBias, checkKeyPaddingMask, lowerTriangle, paddingBias } from './masks';
-import { scaledDotProductAttention } from './scaled-dot-product';
+import { attentionHeads, scaledDotProductAttention } from './scaled-dot-product';
 import { type AttentionVariant, assertAttentionVariant, projectionsOf } from './variants';
 
 type Shape = (number | null)[];
@@ -186,7 +186,7 @@ export class MultiHeadAttention extends layers.Layer {
       const context = (this.attentionType === 'cross' ? list[1] : list[0]) as tf.Tensor3D;
       const maskInput = this.useKeyPaddingMask ? list[list.length - 1] : undefined;
       const { output, weights } = this.attend(query, context, maskInput, kwargs.training ?? false);
-      return this.returnAttentionWeights ? [output, weights] : output;
+      return this.returnAttentionWeights ? [output, weights as tf.Tensor] : output;
     });
   }
 
@@ -217,15 +217,24 @@ export class MultiHeadAttention extends layers.Layer {
     let v = project(context, this.wv, this.bv);
     if (this.wa) v = this.mixTokens(v, S, keyMask);
 
-    let bias: tf.Tensor | undefined;
-    if (keyMask) bias = paddingBias(keyMask);
-    if (this.causal) bias = bias ? tf.add(bias, causalBias(L, S)) : causalBias(L, S);
-    const heads = scaledDotProductAttention(this.splitHeads(q), this.splitHeads(k), this.splitHeads(v), {
-      bias,
+    const [qh, kh, vh] = [this.splitHeads(q), this.splitHeads(k), this.splitHeads(v)];
+    const dropout = {
       dropout: this.dropoutRate,
       training,
       seed: this.seed == null ? undefined : this.seed + this.dropoutCalls++,
-    });
+    };
+    let heads: { output: tf.Tensor4D; weights?: tf.Tensor4D };
+    if (this.returnAttentionWeights) {
+      let bias: tf.Tensor | undefined;
+      if (keyMask) bias = paddingBias(keyMask);
+      if (this.causal) bias = bias ? tf.add(bias, causalBias(L, S)) : causalBias(L, S);
+      heads = scaledDotProductAttention(qh, kh, vh, { bias, ...dropout });
+    } else {
+      // No weights wanted: the fused kernel on webgpu (no L × S tensor), the unfused path elsewhere.
+      heads = {
+        output: attentionHeads(qh, kh, vh, { keyPaddingMask: keyMask, causal: this.causal, ...dropout }),
+      };
+    }
     const merged = tf.reshape(tf.transpose(heads.output, [0, 2, 1, 3]), [batch * L, d]);
     let out = tf.matMul(merged, this.wo!.read() as tf.Tensor2D);
     if (this.bo) out = tf.add(out, this.bo.read());
