@@ -1,5 +1,6 @@
 import { type Command, intList, positiveInt } from '../command';
 import { benchAttention } from './bench-attention';
+import { benchFused } from './bench-fused';
 import { benchTrain } from './bench-train';
 import { quickstart } from './quickstart';
 
@@ -100,6 +101,36 @@ export const COMMANDS: Command[] = [
         warmup: positiveInt(v.warmup, 'warmup'),
         out: String(v.out),
         json: Boolean(v.json),
+      }),
+  },
+  {
+    path: ['bench', 'fused'],
+    summary: 'the fused WebGPU attention kernel against the unfused path (JSON and markdown)',
+    options: {
+      ...backendOptions,
+      batch: { type: 'string', default: '32', description: 'batch size' },
+      heads: { type: 'string', default: '8', description: 'heads' },
+      'head-dim': { type: 'string', default: '64', description: 'dk' },
+      lengths: { type: 'string', default: '256,1024,4096', description: 'sequence lengths' },
+      causal: { type: 'boolean', description: 'also time causal attention' },
+      repeats: { type: 'string', default: '5', description: 'timed runs per case (median reported)' },
+      out: {
+        type: 'string',
+        default: 'bench-results',
+        description: 'folder for the JSON and markdown files',
+      },
+    },
+    run: (v) =>
+      benchFused({
+        backend: v.backend as string | undefined,
+        webgpuAdapter: v['webgpu-adapter'] as string | undefined,
+        batch: positiveInt(v.batch, 'batch'),
+        heads: positiveInt(v.heads, 'heads'),
+        headDim: positiveInt(v['head-dim'], 'head-dim'),
+        lengths: intList(v.lengths, 'lengths'),
+        causal: Boolean(v.causal),
+        repeats: positiveInt(v.repeats, 'repeats'),
+        out: String(v.out),
       }),
   },
 ];
