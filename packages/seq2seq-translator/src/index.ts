@@ -1,5 +1,15 @@
 export { checkConfig, DEFAULT_CONFIG, type TranslatorConfig } from './config';
 export {
+  type EncodedPairs,
+  encodePairs,
+  type ParallelCorpus,
+  type ParallelSplits,
+  type SplitOptions,
+  sentenceKey,
+  splitParallel,
+  type TokenIds,
+} from './data';
+export {
   beamSearchDecode,
   type DecodeOptions,
   type DecodeResult,
@@ -12,6 +22,7 @@ export {
   FullStepDecoder,
   type StepDecoder,
 } from './decoding/step-decoder';
+export { encodeCorpus, type FitOptions, fitTranslator } from './fit';
 export {
   type BleuOptions,
   type BleuScore,
@@ -23,3 +34,19 @@ export {
 export { type ChrfOptions, type ChrfScore, corpusChrf } from './metrics/chrf';
 export { pythonSplit, tokenize13a } from './metrics/tokenizer-13a';
 export { buildTranslator, LAYER_NAMES, type TranslatorModels } from './model';
+export {
+  type ArchitectureConfig,
+  presetArchitecture,
+  RELEASE_CHECK_SENTENCES,
+  RELEASE_VOCABULARY_SIZE,
+  TRANSLATOR_PRESETS,
+} from './presets';
+export {
+  type EvaluateResult,
+  PRESET_TASK_CLASS,
+  type TranslateOptions,
+  type TranslateResult,
+  type TranslationDetail,
+  Translator,
+  type TranslatorTokenizer,
+} from './translator';

@@ -1,0 +1,521 @@
+#!/usr/bin/env node
+/**
+ * Release scripts of @attnzoo/seq2seq-translator (bundled for the GPU machine by
+ * scripts/bundle-for-device.mjs). Subcommands:
+ *   train-tokenizer --data spa-eng.zip --out <dir> [--vocab 8000]
+ *   pretokenize --data spa-eng.zip --tokenizer <dir>/tokenizer.model --out <file.s2s> [--source-length 32 --target-length 32]
+ *   train-release <preset> --data <file.s2s> --out <out> [--epochs 15 --batch-size 128 --lr 7e-4 --backend webgpu
+ *                 --train-limit N --test-limit N --beam 4 --summary <file.json>]   → <out>.tar
+ *   unpack <release.tar> --into models/
+ *   finetune <preset-or-dir> --data <file.s2s> --out <dir> [--epochs 2 --lr 1e-4 --train-limit N]
+ *   evaluate <preset-or-dir> --data <file.s2s> [--split test --limit N --beam 4 --cache kv|full]
+ *   translate <preset-or-dir> "sentence" ...
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { archiveEntries, readAnki } from '@attnzoo/datasets/node';
+import { save } from '@attnzoo/hub/node';
+import { selectBackend } from '@attnzoo/runtime';
+import { SentencePieceTokenizer, trainSentencePiece } from '@attnzoo/tokenizer/node';
+import { type EpochLogs, progressBar } from '@attnzoo/train';
+import * as tf from '@tensorflow/tfjs-core';
+import { numberOption, type ParsedArgs, parseArgs, stringOption } from './cli-args';
+import { type EncodedPairs, encodePairs, type ParallelCorpus, splitParallel } from './data';
+import type { DecodeOptions } from './decoding/search';
+import { fitTranslator } from './fit';
+import { corpusBleu } from './metrics/bleu';
+import { loadTranslator, readPretokenized, tarFiles, writePretokenized } from './node';
+import {
+  presetArchitecture,
+  RELEASE_CHECK_SENTENCES,
+  RELEASE_VOCABULARY_SIZE,
+  TRANSLATOR_PRESETS,
+} from './presets';
+import { releasePackageJson, unpackRelease } from './release';
+import { Translator } from './translator';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function readAnkiPairs(path: string, limit?: number): Promise<ParallelCorpus> {
+  const split = await readAnki(await archiveEntries(resolve(path)), { limit });
+  return { source: split.source, target: split.target };
+}
+
+function limited(e: EncodedPairs, limit: number | undefined): EncodedPairs {
+  if (!limit || limit >= e.count) return e;
+  const S = e.sourceLength;
+  const T = e.targetLength;
+  return {
+    ...e,
+    count: limit,
+    source: e.source.slice(0, limit * S),
+    decoderInput: e.decoderInput.slice(0, limit * T),
+    labels: e.labels.slice(0, limit * T),
+    kept: e.kept.slice(0, limit),
+  };
+}
+
+function sliceCorpus(c: ParallelCorpus, limit?: number): ParallelCorpus {
+  return limit ? { source: c.source.slice(0, limit), target: c.target.slice(0, limit) } : c;
+}
+
+async function chooseBackend(args: ParsedArgs) {
+  const backend = typeof args.options.backend === 'string' ? args.options.backend : undefined;
+  const adapter = typeof args.options.adapter === 'string' ? args.options.adapter : undefined;
+  return selectBackend(tf, {
+    backend,
+    webgpu: adapter ? { adapter: adapter as 'hardware' | 'software' } : undefined,
+    log,
+  });
+}
+
+function decodeOptions(args: ParsedArgs): DecodeOptions {
+  const beam = numberOption(args, 'beam', 0);
+  const cache = stringOption(args, 'cache', 'kv') as 'kv' | 'full';
+  return beam > 1
+    ? { method: 'beam', beamWidth: beam, lengthPenalty: numberOption(args, 'length-penalty', 0.6), cache }
+    : { method: 'greedy', cache };
+}
+
+function commandLine(argv: readonly string[]): string {
+  return ['seq2seq-translator', ...argv]
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a)))
+    .join(' ');
+}
+
+async function trainTokenizer(args: ParsedArgs) {
+  const data = stringOption(args, 'data');
+  const out = resolve(stringOption(args, 'out'));
+  const vocab = numberOption(args, 'vocab', RELEASE_VOCABULARY_SIZE);
+  const pairs = await readAnkiPairs(data, args.options.limit ? numberOption(args, 'limit', 0) : undefined);
+  const splits = splitParallel(pairs);
+  await fs.mkdir(out, { recursive: true });
+  // Shared vocabulary: English and Spanish sentences of the training split only.
+  const trained = await trainSentencePiece({
+    inputTexts: [...splits.train.source, ...splits.train.target],
+    vocabSize: vocab,
+    modelPrefix: join(out, 'tokenizer'),
+    characterCoverage: 1,
+  });
+  const summary = {
+    data: basename(data),
+    pairs: pairs.source.length,
+    train: splits.train.source.length,
+    validation: splits.validation.source.length,
+    test: splits.test.source.length,
+    vocabularySize: trained.tokenizer.vocabularySize,
+    tokenizerSha256: createHash('sha256').update(trained.tokenizer.bytes).digest('hex'),
+    command: commandLine(process.argv.slice(2)),
+  };
+  await fs.writeFile(join(out, 'tokenizer.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  log(
+    `tokenizer: ${trained.modelPath} (${summary.vocabularySize} pieces; train ${summary.train}, validation ${summary.validation}, test ${summary.test} pairs)`,
+  );
+}
+
+async function pretokenize(args: ParsedArgs) {
+  const data = stringOption(args, 'data');
+  const out = resolve(stringOption(args, 'out'));
+  const tokenizerBytes = new Uint8Array(await fs.readFile(stringOption(args, 'tokenizer')));
+  const tokenizer = await SentencePieceTokenizer.fromBytes(tokenizerBytes);
+  const S = numberOption(args, 'source-length', 32);
+  const T = numberOption(args, 'target-length', 32);
+  const pairs = await readAnkiPairs(data, args.options.limit ? numberOption(args, 'limit', 0) : undefined);
+  const splits = splitParallel(pairs);
+  const ids = { padId: tokenizer.padId, bosId: tokenizer.bosId, eosId: tokenizer.eosId };
+  const enc = (c: ParallelCorpus, dropLong: boolean) =>
+    encodePairs(
+      c.source.map((s) => tokenizer.encode(s)),
+      c.target.map((s) => tokenizer.encode(s)),
+      ids,
+      { sourceLength: S, targetLength: T },
+      { dropLong },
+    );
+  const file = writePretokenized({
+    sourceLength: S,
+    targetLength: T,
+    vocabularySize: tokenizer.vocabularySize,
+    ids: { ...ids, unkId: tokenizer.unkId },
+    tokenizer: tokenizerBytes,
+    train: enc(splits.train, true),
+    validation: enc(splits.validation, false),
+    test: enc(splits.test, false),
+    texts: { validation: splits.validation, test: splits.test },
+    provenance: {
+      dataset: 'anki-spa-eng',
+      file: basename(data),
+      fileSha256: createHash('sha256')
+        .update(await fs.readFile(data))
+        .digest('hex'),
+      split: 'hash of the lower-cased English sentence (salt attnzoo-en-es-v1): validation 3 %, test 5 %',
+      pairs: pairs.source.length,
+    },
+  });
+  await fs.writeFile(out, file);
+  const p = readPretokenized(file);
+  log(
+    `pretokenized: ${out} (${(file.length / 1e6).toFixed(1)} MB; train ${p.train.count} pairs, ${p.train.dropped} longer than ${S}/${T} tokens left out; validation ${p.validation.count}; test ${p.test.count})`,
+  );
+}
+
+function round(x: number, digits = 2): number {
+  return Number(x.toFixed(digits));
+}
+
+async function trainRelease(args: ParsedArgs) {
+  const preset = args.positional[1];
+  if (!preset || !TRANSLATOR_PRESETS[preset]) {
+    throw new Error(`train-release needs a preset name: ${Object.keys(TRANSLATOR_PRESETS).join(', ')}.`);
+  }
+  const out = resolve(stringOption(args, 'out'));
+  const choice = await chooseBackend(args);
+  const dataPath = stringOption(args, 'data');
+  const data = readPretokenized(new Uint8Array(await fs.readFile(dataPath)), dataPath);
+  const tokenizer = await SentencePieceTokenizer.fromBytes(data.tokenizer);
+  const architecture = {
+    ...presetArchitecture(preset),
+    sourceMaxLength: data.sourceLength,
+    targetMaxLength: data.targetLength,
+  };
+  for (const key of ['width', 'feedForwardWidth', 'encoderLayers', 'decoderLayers', 'numHeads'] as const) {
+    if (args.options[key] !== undefined) architecture[key] = numberOption(args, key, architecture[key]);
+  }
+  const translator = Translator.create(tokenizer, architecture);
+  const epochs = numberOption(args, 'epochs', 15);
+  const batchSize = numberOption(args, 'batch-size', 128);
+  const lr = numberOption(args, 'lr', 7e-4);
+  const trainLimit = args.options['train-limit'] ? numberOption(args, 'train-limit', 0) : undefined;
+  const testLimit = args.options['test-limit'] ? numberOption(args, 'test-limit', 0) : undefined;
+  const trainData = limited(data.train, trainLimit);
+  log(
+    `${preset}: ${translator.models.model.countParams().toLocaleString('en-US')} parameters; ${trainData.count} training pairs, ${epochs} epochs, batch ${batchSize}`,
+  );
+  const t0 = performance.now();
+  const history: EpochLogs[] = [];
+  const fitted = await fitTranslator(translator, {
+    train: trainData,
+    validation: sliceCorpus(data.texts.validation, numberOption(args, 'bleu-sentences', 500)),
+    validationEncoded: data.validation,
+    epochs,
+    batchSize,
+    lr,
+    labelSmoothing: numberOption(args, 'label-smoothing', 0.1),
+    bleuSentences: numberOption(args, 'bleu-sentences', 500),
+    seed: numberOption(args, 'seed', 1),
+    timeBudgetSeconds: args.options.minutes ? numberOption(args, 'minutes', 0) * 60 : undefined,
+    callbacks: [
+      progressBar({ every: 50, write: (s) => process.stderr.write(s) }),
+      {
+        onEpochEnd(logs) {
+          history.push({ ...logs });
+          log(
+            `epoch ${logs.epoch + 1}: loss ${logs.loss.toFixed(3)} val_loss ${(logs.val_loss ?? Number.NaN).toFixed(3)} val_bleu ${(logs.val_bleu ?? Number.NaN).toFixed(2)} (${logs.seconds.toFixed(0)} s)`,
+          );
+        },
+      },
+    ],
+  });
+  const trainSeconds = (performance.now() - t0) / 1000;
+  log(`best ${fitted.best.monitor} ${fitted.best.value?.toFixed(3)} at epoch ${fitted.best.epoch + 1}`);
+  const test = sliceCorpus(data.texts.test, testLimit);
+  const greedy = await translator.evaluate(test.source, test.target, { batchSize: 256, method: 'greedy' });
+  const beamWidth = numberOption(args, 'beam', 4);
+  const beam =
+    beamWidth > 1
+      ? await translator.evaluate(test.source, test.target, {
+          batchSize: 64,
+          method: 'beam',
+          beamWidth,
+          lengthPenalty: 0.6,
+        })
+      : undefined;
+  const best = beam && beam.bleu.score > greedy.bleu.score ? beam : greedy;
+  // What the release tests re-measure: greedy BLEU on the first RELEASE_CHECK_SENTENCES test pairs.
+  const checkCount = Math.min(RELEASE_CHECK_SENTENCES, test.source.length);
+  const releaseCheck = {
+    sentences: checkCount,
+    decoding: 'greedy',
+    bleu: round(corpusBleu(greedy.hypotheses.slice(0, checkCount), [test.target.slice(0, checkCount)]).score),
+  };
+  const decoding = best === beam ? `beam search (width ${beamWidth}, length penalty 0.6)` : 'greedy';
+  const command = commandLine(process.argv.slice(2));
+  const adapter = choice.webgpuAdapter ? JSON.stringify(choice.webgpuAdapter) : undefined;
+  const hardware = [choice.backend, adapter].filter(Boolean).join(' ');
+  const metrics = [
+    { name: 'BLEU', value: round(best.bleu.score), split: 'test', command },
+    { name: 'chrF', value: round(best.chrf.score), split: 'test', command },
+    { name: 'BLEU (greedy)', value: round(greedy.bleu.score), split: 'test', command },
+    ...(beam
+      ? [{ name: `BLEU (beam ${beamWidth})`, value: round(beam.bleu.score), split: 'test', command }]
+      : []),
+  ];
+  const variant = TRANSLATOR_PRESETS[preset].variant;
+  const description =
+    `English→Spanish Transformer (${variant} attention) trained on the Anki/Tatoeba spa-eng pairs. ` +
+    `Test split (${test.source.length} pairs, no English sentence shared with training): ` +
+    `BLEU ${best.bleu.score.toFixed(2)} (${best.bleu.signature}), chrF ${best.chrf.score.toFixed(2)} (${best.chrf.signature}), ${decoding}.`;
+  const temp = await mkdtemp(join(tmpdir(), 'attnzoo-release-'));
+  try {
+    const presetDir = join(temp, 'preset');
+    await save(
+      translator.models.model,
+      presetDir,
+      {
+        name: preset,
+        description,
+        task: 'translation',
+        license: 'CC-BY-2.0',
+        tags: ['translation', 'en', 'es', `attention-${variant}`],
+        dataset: { name: 'anki-spa-eng', split: 'test', description: String(data.provenance.split ?? '') },
+        metrics,
+        training: {
+          config: {
+            ...architecture,
+            epochs,
+            batchSize,
+            lr,
+            labelSmoothing: 0.1,
+            trainPairs: trainData.count,
+          },
+          durationSeconds: round(trainSeconds, 0),
+          hardware,
+          backend: choice.backend,
+        },
+        reproduce: command,
+        bleuSignature: best.bleu.signature,
+        chrfSignature: best.chrf.signature,
+        decoding,
+        releaseCheck,
+        tokensPerSecond: round(best.tokensPerSecond, 1),
+        history,
+        provenance: data.provenance,
+      },
+      { config: translator.presetConfig(), float16: true, tokenizer: data.tokenizer },
+    );
+    const files: Record<string, Uint8Array> = {};
+    for (const name of await fs.readdir(presetDir))
+      files[`${preset}/preset/${name}`] = new Uint8Array(await fs.readFile(join(presetDir, name)));
+    const card = new TextDecoder().decode(files[`${preset}/preset/README.md`]);
+    const extra = [
+      '',
+      '## Release',
+      '',
+      `- Test BLEU ${best.bleu.score.toFixed(2)} \`${best.bleu.signature}\`, chrF ${best.chrf.score.toFixed(2)} \`${best.chrf.signature}\` (${decoding}); greedy BLEU ${greedy.bleu.score.toFixed(2)}${beam ? `, beam-${beamWidth} BLEU ${beam.bleu.score.toFixed(2)}` : ''}.`,
+      `- Decoding speed on this machine: ${best.tokensPerSecond.toFixed(0)} output tokens/s (${decoding}, K/V cache).`,
+      `- Training: ${epochs} epochs, ${round(trainSeconds / 60, 1)} min on ${hardware}.`,
+      `- Command: \`${command}\``,
+      '',
+      '```ts',
+      "import { loadTranslator } from '@attnzoo/seq2seq-translator/node';",
+      `const translator = await loadTranslator('@attnzoo/model-${preset}');`,
+      "const { translations } = await translator.translate(['How are you?']);",
+      '```',
+      '',
+    ].join('\n');
+    files[`${preset}/README.md`] = new TextEncoder().encode(card + extra);
+    files[`${preset}/package.json`] = new TextEncoder().encode(
+      releasePackageJson(preset, '0.1.0', description),
+    );
+    const tar = tarFiles(files);
+    await fs.mkdir(dirname(out), { recursive: true });
+    await fs.writeFile(`${out}.tar`, tar);
+    const summary = {
+      preset,
+      backend: choice.backend,
+      adapter: choice.webgpuAdapter,
+      parameters: translator.models.model.countParams(),
+      trainPairs: trainData.count,
+      epochs,
+      trainSeconds: round(trainSeconds, 1),
+      testSentences: test.source.length,
+      bleu: round(best.bleu.score),
+      chrf: round(best.chrf.score),
+      greedyBleu: round(greedy.bleu.score),
+      beamBleu: beam ? round(beam.bleu.score) : undefined,
+      bleuSignature: best.bleu.signature,
+      chrfSignature: best.chrf.signature,
+      tokensPerSecond: {
+        greedy: round(greedy.tokensPerSecond, 1),
+        beam: beam ? round(beam.tokensPerSecond, 1) : undefined,
+      },
+      tarBytes: tar.length,
+      releaseCheck,
+      examples: test.source
+        .slice(0, 5)
+        .map((s, i) => ({ en: s, ref: test.target[i], hyp: best.hypotheses[i] })),
+      command,
+    };
+    if (typeof args.options.summary === 'string')
+      await fs.writeFile(args.options.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    console.log(JSON.stringify(summary));
+    if (tar.length > 16e6)
+      log(
+        `warning: ${out}.tar is ${(tar.length / 1e6).toFixed(1)} MB, over the 16 MB a device file may have`,
+      );
+  } finally {
+    await fs.rm(temp, { recursive: true, force: true });
+    translator.dispose();
+  }
+}
+
+async function finetune(args: ParsedArgs) {
+  const from = args.positional[1];
+  if (!from) throw new Error('finetune needs a preset (name, package or folder).');
+  await chooseBackend(args);
+  const out = resolve(stringOption(args, 'out'));
+  const translator = await loadTranslator(from);
+  const dataPath = stringOption(args, 'data');
+  const data = readPretokenized(new Uint8Array(await fs.readFile(dataPath)), dataPath);
+  const trainLimit = args.options['train-limit'] ? numberOption(args, 'train-limit', 0) : undefined;
+  const t0 = performance.now();
+  await fitTranslator(translator, {
+    train: limited(data.train, trainLimit),
+    validation: sliceCorpus(data.texts.validation, 200),
+    validationEncoded: limited(data.validation, 2000),
+    epochs: numberOption(args, 'epochs', 2),
+    batchSize: numberOption(args, 'batch-size', 64),
+    lr: numberOption(args, 'lr', 1e-4),
+    warmupSteps: 0,
+    bleuSentences: numberOption(args, 'bleu-sentences', 200),
+    callbacks: [
+      {
+        onEpochEnd(l) {
+          log(
+            `epoch ${l.epoch + 1}: loss ${l.loss.toFixed(3)} val_bleu ${(l.val_bleu ?? Number.NaN).toFixed(2)}`,
+          );
+        },
+      },
+    ],
+  });
+  const test = sliceCorpus(
+    data.texts.test,
+    args.options['test-limit'] ? numberOption(args, 'test-limit', 0) : undefined,
+  );
+  const r = await translator.evaluate(test.source, test.target, { batchSize: 128 });
+  const command = commandLine(process.argv.slice(2));
+  await save(
+    translator.models.model,
+    out,
+    {
+      name: basename(out),
+      description: `Fine-tuned from ${from}.`,
+      task: 'translation',
+      metrics: [
+        { name: 'BLEU', value: round(r.bleu.score), split: 'test', command },
+        { name: 'chrF', value: round(r.chrf.score), split: 'test', command },
+      ],
+      training: { durationSeconds: round((performance.now() - t0) / 1000, 0) },
+      reproduce: command,
+      bleuSignature: r.bleu.signature,
+    },
+    {
+      config: translator.presetConfig(),
+      float16: true,
+      tokenizer: translator.tokenizer.bytes,
+      overwrite: true,
+    },
+  );
+  console.log(
+    JSON.stringify({
+      out,
+      bleu: round(r.bleu.score),
+      chrf: round(r.chrf.score),
+      signature: r.bleu.signature,
+    }),
+  );
+}
+
+async function evaluateCommand(args: ParsedArgs) {
+  const from = args.positional[1];
+  if (!from) throw new Error('evaluate needs a preset (name, package or folder).');
+  await chooseBackend(args);
+  const translator = await loadTranslator(from);
+  const dataPath = stringOption(args, 'data');
+  let corpus: ParallelCorpus;
+  if (dataPath.endsWith('.zip')) {
+    const splits = splitParallel(await readAnkiPairs(dataPath));
+    corpus = splits[stringOption(args, 'split', 'test') as 'test'];
+  } else {
+    const data = readPretokenized(new Uint8Array(await fs.readFile(dataPath)), dataPath);
+    corpus = data.texts[stringOption(args, 'split', 'test') as 'test'];
+  }
+  if (!corpus) throw new Error('--split must be validation or test.');
+  corpus = sliceCorpus(corpus, args.options.limit ? numberOption(args, 'limit', 0) : undefined);
+  const r = await translator.evaluate(corpus.source, corpus.target, {
+    batchSize: 128,
+    ...decodeOptions(args),
+  });
+  console.log(
+    JSON.stringify({
+      sentences: r.sentences,
+      bleu: round(r.bleu.score),
+      bleuSignature: r.bleu.signature,
+      bleuDetail: r.bleu.toString(),
+      chrf: round(r.chrf.score),
+      chrfSignature: r.chrf.signature,
+      tokensPerSecond: round(r.tokensPerSecond, 1),
+      seconds: round(r.seconds, 1),
+    }),
+  );
+}
+
+async function translateCommand(args: ParsedArgs) {
+  const from = args.positional[1];
+  if (!from) throw new Error('translate needs a preset (name, package or folder).');
+  await chooseBackend(args);
+  const translator = await loadTranslator(from);
+  const r = await translator.translate(args.positional.slice(2), decodeOptions(args));
+  for (const [i, t] of r.translations.entries()) console.log(`${args.positional[i + 2]}\t${t}`);
+  log(`${r.tokensPerSecond.toFixed(1)} tokens/s`);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const command = args.positional[0];
+  switch (command) {
+    case 'train-tokenizer':
+      await trainTokenizer(args);
+      return 0;
+    case 'pretokenize':
+      await pretokenize(args);
+      return 0;
+    case 'train-release':
+      await trainRelease(args);
+      return 0;
+    case 'unpack': {
+      const tar = args.positional[1];
+      if (!tar || !existsSync(tar)) throw new Error('unpack needs an existing <release.tar>.');
+      const files = await unpackRelease(tar, resolve(stringOption(args, 'into', 'models')));
+      log(`unpacked ${files.length} files`);
+      return 0;
+    }
+    case 'finetune':
+      await finetune(args);
+      return 0;
+    case 'evaluate':
+      await evaluateCommand(args);
+      return 0;
+    case 'translate':
+      await translateCommand(args);
+      return 0;
+    default:
+      log(
+        'usage: seq2seq-translator <train-tokenizer|pretokenize|train-release|unpack|finetune|evaluate|translate> ...',
+      );
+      return command ? 2 : 0;
+  }
+}
+
+const invoked = process.argv[1] ?? '';
+if (/seq2seq-translator(\.mjs)?$|bin\.(js|cjs|ts|mjs)$/.test(invoked)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,157 @@
+import {
+  type Callback,
+  type CheckpointStore,
+  type EpochLogs,
+  MemoryCheckpointStore,
+  type TrainResult,
+  tensorBatches,
+  train,
+  warmupCosineLr,
+} from '@attnzoo/train';
+import * as tf from '@tensorflow/tfjs-core';
+import { type EncodedPairs, encodePairs, type ParallelCorpus } from './data';
+import type { TranslateOptions, Translator } from './translator';
+
+export interface FitOptions {
+  /** Pairs already encoded (pretokenized data) or raw text. */
+  train: EncodedPairs | ParallelCorpus;
+  /** Validation pairs for the loss (teacher forcing) and, on a slice, BLEU at each epoch end. */
+  validation?: ParallelCorpus;
+  /** Validation pairs encoded (else encoded from `validation`). */
+  validationEncoded?: EncodedPairs;
+  epochs: number;
+  batchSize?: number;
+  /** Peak learning rate of a linear-warmup cosine schedule (default 5e-4). */
+  lr?: number;
+  warmupSteps?: number;
+  labelSmoothing?: number;
+  clipNorm?: number;
+  weightDecay?: number;
+  seed?: number;
+  /** Sentences of `validation` translated (greedy) for val_bleu after every epoch (default 200; 0 = off). */
+  bleuSentences?: number;
+  bleuOptions?: TranslateOptions;
+  callbacks?: Callback[];
+  checkpoints?: CheckpointStore;
+  resume?: boolean;
+  /**
+   * Wall-clock budget for training, in seconds: after the first epoch the number of epochs is
+   * cut to what fits (and the cosine schedule re-aimed at it), so a run on a machine with a
+   * time limit ends with a decayed learning rate instead of being killed mid-epoch.
+   */
+  timeBudgetSeconds?: number;
+}
+
+export function encodeCorpus(
+  translator: Translator,
+  corpus: ParallelCorpus,
+  dropLong: boolean,
+): EncodedPairs {
+  const t = translator.tokenizer;
+  const c = translator.config;
+  return encodePairs(
+    corpus.source.map((s) => t.encode(s)),
+    corpus.target.map((s) => t.encode(s)),
+    { padId: c.padId, bosId: c.bosId, eosId: c.eosId },
+    { sourceLength: c.sourceMaxLength, targetLength: c.targetMaxLength },
+    { dropLong },
+  );
+}
+
+function tensors(e: EncodedPairs) {
+  return {
+    xs: [
+      tf.tensor2d(e.source, [e.count, e.sourceLength], 'int32'),
+      tf.tensor2d(e.decoderInput, [e.count, e.targetLength], 'int32'),
+    ],
+    ys: tf.tensor2d(e.labels, [e.count, e.targetLength], 'int32'),
+  };
+}
+
+/**
+ * Trains (or fine-tunes) a translator with @attnzoo/train: teacher forcing (decoder input =
+ * BOS + target, labels = target + EOS), padding left out of the loss through the ignore index
+ * (= pad id), label smoothing, AdamW with warmup + cosine decay, gradient clipping. After every
+ * epoch a slice of the validation set is translated and scored: `val_bleu` in the epoch logs.
+ */
+export async function fitTranslator(translator: Translator, options: FitOptions): Promise<TrainResult> {
+  const trainData = 'count' in options.train ? options.train : encodeCorpus(translator, options.train, true);
+  if (trainData.count === 0)
+    throw new Error('No training pair fits the model lengths: check the data and max lengths.');
+  const batchSize = options.batchSize ?? 64;
+  const trainT = tensors(trainData);
+  const valData =
+    options.validationEncoded ??
+    (options.validation ? encodeCorpus(translator, options.validation, false) : undefined);
+  const valT = valData && valData.count > 0 ? tensors(valData) : undefined;
+  const batchesPerEpoch = Math.ceil(trainData.count / batchSize);
+  let epochs = options.epochs;
+  let totalSteps = batchesPerEpoch * epochs;
+  const warmupSteps = Math.min(
+    options.warmupSteps ?? Math.min(1000, Math.floor(totalSteps / 10)),
+    totalSteps,
+  );
+  const peakLr = options.lr ?? 5e-4;
+  // Rebuilt when the time budget changes the number of epochs (the trainer calls it per step).
+  let schedule = warmupCosineLr({ peakLr, warmupSteps, totalSteps, minLr: peakLr / 20 });
+  const lr = (step: number) => schedule(step);
+  const bleuN = Math.min(options.bleuSentences ?? 200, options.validation?.source.length ?? 0);
+  const bleuCallback: Callback = {
+    async onEpochEnd(logs: EpochLogs) {
+      if (bleuN <= 0 || !options.validation) return;
+      const r = await translator.evaluate(
+        options.validation.source.slice(0, bleuN),
+        options.validation.target.slice(0, bleuN),
+        { batchSize: 128, ...options.bleuOptions },
+      );
+      logs.val_bleu = r.bleu.score;
+      logs.val_chrf = r.chrf.score;
+      logs.decode_tokens_per_second = r.tokensPerSecond;
+    },
+  };
+  const run = (epochCount: number, resume: boolean, checkpoints?: CheckpointStore) =>
+    train({
+      model: translator.models.model,
+      train: tensorBatches(trainT.xs, trainT.ys, { batchSize }),
+      validation: valT ? tensorBatches(valT.xs, valT.ys, { batchSize: 256, shuffle: false }) : undefined,
+      epochs: epochCount,
+      seed: options.seed ?? 0,
+      numClasses: translator.config.vocabularySize,
+      fromLogits: true,
+      ignoreIndex: translator.config.padId,
+      labelSmoothing: options.labelSmoothing ?? 0.1,
+      lr,
+      clipNorm: options.clipNorm ?? 1,
+      optimizer: { type: 'adamw', weightDecay: options.weightDecay ?? 0.01 },
+      // Label checks read every batch back to the CPU; the encoder above only writes valid ids.
+      validateLabels: false,
+      trainMetrics: false,
+      callbacks: [bleuCallback, ...(options.callbacks ?? [])],
+      checkpoints,
+      resume,
+    });
+  try {
+    const budget = options.timeBudgetSeconds;
+    if (budget === undefined) return await run(epochs, options.resume ?? false, options.checkpoints);
+    // One epoch at a time through the trainer's own resume (weights, AdamW state, RNG, step).
+    const store = options.checkpoints ?? new MemoryCheckpointStore();
+    const t0 = performance.now();
+    let result = await run(1, options.resume ?? false, store);
+    const perEpoch = (performance.now() - t0) / 1000 / result.epochs;
+    const fits = Math.max(result.epochs, Math.floor(budget / Math.max(perEpoch, 1e-9)));
+    if (fits < epochs) {
+      epochs = fits;
+      totalSteps = batchesPerEpoch * epochs;
+      schedule = warmupCosineLr({
+        peakLr,
+        warmupSteps: Math.min(warmupSteps, totalSteps),
+        totalSteps,
+        minLr: peakLr / 20,
+      });
+    }
+    while (result.epochs < epochs) result = await run(result.epochs + 1, true, store);
+    return result;
+  } finally {
+    tf.dispose([...trainT.xs, trainT.ys, ...(valT ? [...valT.xs, valT.ys] : [])]);
+  }
+}

@@ -1,0 +1,48 @@
+import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
+import { registerPreset } from '@attnzoo/hub';
+import { DEFAULT_CONFIG, type TranslatorConfig } from './config';
+
+export type ArchitectureConfig = Omit<
+  TranslatorConfig,
+  'vocabularySize' | 'padId' | 'bosId' | 'eosId' | 'unkId'
+>;
+
+/** The released English→Spanish presets: one per attention variant, same architecture otherwise. */
+export const TRANSLATOR_PRESETS: Record<
+  string,
+  { variant: AttentionVariant; architecture: ArchitectureConfig; package: string }
+> = Object.fromEntries(
+  ATTENTION_VARIANTS.map((variant) => [
+    `translator-en-es-${variant}`,
+    {
+      variant,
+      architecture: { ...DEFAULT_CONFIG, variant, seed: 1 },
+      package: `@attnzoo/model-translator-en-es-${variant}`,
+    },
+  ]),
+);
+
+/** Test pairs (from the start of the test split) whose greedy BLEU a release records and its tests re-measure. */
+export const RELEASE_CHECK_SENTENCES = 250;
+
+/** Shared SentencePiece vocabulary size of the released presets. */
+export const RELEASE_VOCABULARY_SIZE = 8000;
+
+export function presetArchitecture(name: string): ArchitectureConfig {
+  const p = TRANSLATOR_PRESETS[name];
+  if (!p) {
+    throw new Error(
+      `Unknown translator preset ${JSON.stringify(name)}: use one of ${Object.keys(TRANSLATOR_PRESETS).join(', ')}.`,
+    );
+  }
+  return { ...p.architecture };
+}
+
+for (const [name, p] of Object.entries(TRANSLATOR_PRESETS)) {
+  registerPreset({
+    name,
+    package: p.package,
+    task: 'translation',
+    description: `English→Spanish, ${p.variant} attention`,
+  });
+}

@@ -1,0 +1,116 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { save } from '@attnzoo/hub/node';
+import { selectBackend } from '@attnzoo/runtime';
+import type { SentencePieceTokenizer } from '@attnzoo/tokenizer';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ParallelCorpus } from './data';
+import { fitTranslator } from './fit';
+import { corpusBleu } from './metrics/bleu';
+import { loadTranslator } from './node';
+import { ankiPairs, tinyTokenizer } from './testing/fixtures';
+import { Translator } from './translator';
+
+const ARCH = {
+  variant: 'super' as const,
+  width: 32,
+  numHeads: 2,
+  feedForwardWidth: 64,
+  encoderLayers: 1,
+  decoderLayers: 1,
+  sourceMaxLength: 12,
+  targetMaxLength: 14,
+  dropout: 0,
+  seed: 3,
+};
+
+let tokenizer: SentencePieceTokenizer;
+let pairs: ParallelCorpus;
+
+beforeAll(async () => {
+  await selectBackend(tf, { backend: 'cpu', log: () => {} });
+  pairs = await ankiPairs(3000);
+  tokenizer = await tinyTokenizer(pairs);
+});
+
+describe('Translator input handling', () => {
+  it('empty input gives empty output without running the model; blank too', async () => {
+    const t = Translator.create(tokenizer, ARCH);
+    const r = await t.translate(['', '   ']);
+    expect(r.translations).toEqual(['', '']);
+    expect(r.outputTokens).toBe(0);
+    expect((await t.translate([])).translations).toEqual([]);
+  });
+
+  it('input longer than the encoder takes is truncated and marked, or an error on request', async () => {
+    const t = Translator.create(tokenizer, ARCH);
+    const long = 'I think that we should go to the station together tomorrow morning before it rains.';
+    expect(tokenizer.encode(long).length).toBeGreaterThan(ARCH.sourceMaxLength);
+    const r = await t.translate([long, 'Hi.'], { maxLength: 4 });
+    expect(r.details[0].truncated).toBe(true);
+    expect(r.details[1].truncated).toBe(false);
+    expect(typeof r.translations[0]).toBe('string');
+    await expect(t.translate([long], { onLongInput: 'error' })).rejects.toThrow(
+      /at most 11 \(\+ end of sentence\)/,
+    );
+  });
+
+  it('unknown characters reach the model as the unk id and are counted', async () => {
+    const t = Translator.create(tokenizer, ARCH);
+    const r = await t.translate(['我 ☃ Tom.'], { maxLength: 3 });
+    expect(r.details[0].unknownTokens).toBeGreaterThan(0);
+    expect(r.translations).toHaveLength(1);
+    await expect(t.translate([42 as unknown as string])).rejects.toThrow(/expects strings/);
+  });
+
+  it('refuses a tokenizer that does not match the model', () => {
+    const t = Translator.create(tokenizer, ARCH);
+    expect(() => new Translator(t.models, { ...t.config, vocabularySize: 999 }, tokenizer)).toThrow(/pieces/);
+  });
+});
+
+describe('training, translating and presets', () => {
+  it('learns a handful of pairs through @attnzoo/train and round-trips through a preset', async () => {
+    const few: ParallelCorpus = {
+      source: ['Go.', 'Hi.', 'Run!', 'Stop!', 'Wait!', 'Hello!', 'I see.', 'Thanks.'],
+      target: ['Ve.', 'Hola.', '¡Corre!', '¡Para!', '¡Espera!', '¡Hola!', 'Ya veo.', 'Gracias.'],
+    };
+    const t = Translator.create(tokenizer, { ...ARCH, width: 48, feedForwardWidth: 96 });
+    const result = await fitTranslator(t, {
+      train: few,
+      epochs: 120,
+      batchSize: 8,
+      lr: 1e-2,
+      warmupSteps: 5,
+      labelSmoothing: 0,
+      bleuSentences: 0,
+      weightDecay: 0,
+    });
+    expect(result.history[result.history.length - 1].loss).toBeLessThan(result.history[0].loss / 10);
+    const greedy = await t.translate(few.source);
+    // Exact translations (corpus BLEU would be 0 here: these sentences have no 4-grams at all).
+    expect(greedy.translations).toEqual(few.target);
+    expect(corpusBleu(greedy.translations, [few.target]).score).toBe(0);
+    const beam = await t.translate(few.source, { method: 'beam', beamWidth: 3 });
+    expect(beam.translations).toEqual(greedy.translations);
+    expect(greedy.tokensPerSecond).toBeGreaterThan(0);
+    const evaluated = await t.evaluate(few.source, few.target);
+    expect(evaluated.bleu.signature).toBe('nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.4.3');
+    expect(evaluated.chrf.score).toBeGreaterThan(90);
+
+    const dir = join(await mkdtemp(join(tmpdir(), 'attnzoo-s2s-preset-')), 'tiny');
+    await save(
+      t.models.model,
+      dir,
+      { name: 'tiny' },
+      { config: t.presetConfig(), tokenizer: tokenizer.bytes },
+    );
+    const loaded = await loadTranslator(dir);
+    expect(loaded.config).toEqual(t.config);
+    expect((await loaded.translate(few.source)).translations).toEqual(greedy.translations);
+    const viaClass = await Translator.fromPretrained(dir);
+    expect((await viaClass.translate(['Hi.'])).translations).toEqual([greedy.translations[1]]);
+  });
+});

@@ -1,0 +1,249 @@
+import {
+  fromPretrained as hubFromPretrained,
+  type LoadedPreset,
+  setPresetWeights,
+  TOKENIZER_FILE,
+} from '@attnzoo/hub';
+import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
+import * as tf from '@tensorflow/tfjs-core';
+import { checkConfig, type TranslatorConfig } from './config';
+import { type DecodeOptions, decode } from './decoding/search';
+import { type BleuScore, corpusBleu } from './metrics/bleu';
+import { type ChrfScore, corpusChrf } from './metrics/chrf';
+import { buildTranslator, type TranslatorModels } from './model';
+
+/** What the translator needs from a tokenizer (SentencePieceTokenizer from @attnzoo/tokenizer fits). */
+export interface TranslatorTokenizer {
+  readonly vocabularySize: number;
+  readonly padId: number;
+  readonly unkId: number;
+  readonly bosId: number;
+  readonly eosId: number;
+  encode(text: string): number[];
+  decode(ids: ArrayLike<number>): string;
+  /** The serialized model, shipped in presets as tokenizer.model. */
+  readonly bytes?: Uint8Array;
+}
+
+export interface TranslateOptions extends DecodeOptions {
+  /** Sentences per decoding batch (default 64; beam search multiplies rows by the beam width). */
+  batchSize?: number;
+  /**
+   * Inputs longer than the encoder's sourceMaxLength: 'truncate' (default) keeps the first
+   * sourceMaxLength - 1 tokens and marks the result `truncated`; 'error' throws.
+   */
+  onLongInput?: 'truncate' | 'error';
+}
+
+export interface TranslationDetail {
+  text: string;
+  /** Output tokens, EOS not counted. */
+  tokens: number;
+  /** The input was cut to fit the encoder. */
+  truncated: boolean;
+  /** Input tokens the vocabulary does not know (they reach the model as the unk id). */
+  unknownTokens: number;
+  /** The output ended with EOS (false: it hit maxLength). */
+  finished: boolean;
+}
+
+export interface TranslateResult {
+  translations: string[];
+  details: TranslationDetail[];
+  seconds: number;
+  /** Output tokens (EOS included) of all sentences. */
+  outputTokens: number;
+  tokensPerSecond: number;
+}
+
+export interface EvaluateResult {
+  bleu: BleuScore;
+  chrf: ChrfScore;
+  hypotheses: string[];
+  sentences: number;
+  seconds: number;
+  tokensPerSecond: number;
+}
+
+/** config.json of a translator preset (besides the hub's formatVersion). */
+export const PRESET_TASK_CLASS = 'attnzoo.seq2seq-translator.Translator';
+
+/**
+ * An English→Spanish (or any pair) translator: the model, its config and its SentencePiece
+ * tokenizer. `translate` works on raw strings and returns detokenized text.
+ */
+export class Translator {
+  constructor(
+    readonly models: TranslatorModels,
+    readonly config: TranslatorConfig,
+    readonly tokenizer: TranslatorTokenizer,
+  ) {
+    checkConfig(config);
+    for (const key of ['padId', 'bosId', 'eosId', 'unkId'] as const) {
+      if (tokenizer[key] !== config[key]) {
+        throw new Error(
+          `The tokenizer's ${key} (${tokenizer[key]}) differs from the model config's (${config[key]}).`,
+        );
+      }
+    }
+    if (tokenizer.vocabularySize !== config.vocabularySize) {
+      throw new Error(
+        `The tokenizer has ${tokenizer.vocabularySize} pieces but the model ${config.vocabularySize}: use the tokenizer it was trained with.`,
+      );
+    }
+  }
+
+  /** A fresh (untrained) translator for `tokenizer`, with the given architecture. */
+  static create(
+    tokenizer: TranslatorTokenizer,
+    config: Omit<TranslatorConfig, 'vocabularySize' | 'padId' | 'bosId' | 'eosId' | 'unkId'>,
+  ): Translator {
+    const full: TranslatorConfig = {
+      ...config,
+      vocabularySize: tokenizer.vocabularySize,
+      padId: tokenizer.padId,
+      bosId: tokenizer.bosId,
+      eosId: tokenizer.eosId,
+      unkId: tokenizer.unkId,
+    };
+    return new Translator(buildTranslator(full), full, tokenizer);
+  }
+
+  /** Rebuilds a translator from a loaded, verified preset (its config, weights and tokenizer.model). */
+  static async fromPreset(preset: LoadedPreset): Promise<Translator> {
+    const task = preset.config.task;
+    if (!task || task.className !== PRESET_TASK_CLASS) {
+      throw new Error(
+        `${preset.source} is not a translator preset (config.json task is ${task?.className ?? 'missing'}, expected ${PRESET_TASK_CLASS}).`,
+      );
+    }
+    const tokenizerBytes = preset.files[TOKENIZER_FILE];
+    if (!tokenizerBytes)
+      throw new Error(`${preset.source} has no ${TOKENIZER_FILE}: a translator preset ships its tokenizer.`);
+    const config = checkConfig(task.config as unknown as TranslatorConfig);
+    const tokenizer = await SentencePieceTokenizer.fromBytes(tokenizerBytes);
+    const models = buildTranslator(config);
+    try {
+      await setPresetWeights(models.model, preset.files, preset.source);
+    } finally {
+      preset.model.dispose();
+    }
+    return new Translator(models, config, tokenizer);
+  }
+
+  /**
+   * How presets are fetched: the browser-safe hub loader (http(s) URLs and registered names);
+   * importing '@attnzoo/seq2seq-translator/node' swaps in the Node one (folders, packages, disk cache).
+   */
+  static presetLoader: (source: string, options?: Record<string, unknown>) => Promise<LoadedPreset> = (
+    s,
+    o,
+  ) => hubFromPretrained(s, o as Parameters<typeof hubFromPretrained>[1]);
+
+  /** Loads a translator preset (see `presetLoader` for which sources work where) and verifies it. */
+  static async fromPretrained(source: string, options: Record<string, unknown> = {}): Promise<Translator> {
+    return Translator.fromPreset(await Translator.presetLoader(source, options));
+  }
+
+  /** Source ids for one sentence: tokens + EOS, cut to sourceMaxLength. */
+  encodeSource(text: string, onLong: 'truncate' | 'error' = 'truncate') {
+    if (typeof text !== 'string')
+      throw new Error(`translate expects strings, got ${text === null ? 'null' : typeof text}.`);
+    const ids = this.tokenizer.encode(text);
+    const unknownTokens = ids.filter((id) => id === this.config.unkId).length;
+    const room = this.config.sourceMaxLength - 1;
+    const truncated = ids.length > room;
+    if (truncated && onLong === 'error') {
+      throw new Error(
+        `Input has ${ids.length} tokens but the encoder takes at most ${room} (+ end of sentence): shorten it or use onLongInput: 'truncate'.`,
+      );
+    }
+    return {
+      ids: [...ids.slice(0, room), this.config.eosId],
+      truncated,
+      unknownTokens,
+      empty: ids.length === 0,
+    };
+  }
+
+  /**
+   * Translates sentences in batches (sorted by length, so padding stays small). An empty or
+   * blank sentence translates to '' without running the model.
+   */
+  async translate(sentences: readonly string[], options: TranslateOptions = {}): Promise<TranslateResult> {
+    if (!Array.isArray(sentences)) throw new Error('translate expects an array of strings.');
+    const batchSize = options.batchSize ?? 64;
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`batchSize must be a positive integer, got ${batchSize}.`);
+    const t0 = performance.now();
+    const encoded = sentences.map((s) => this.encodeSource(s, options.onLongInput));
+    const details: TranslationDetail[] = encoded.map((e) => ({
+      text: '',
+      tokens: 0,
+      truncated: e.truncated,
+      unknownTokens: e.unknownTokens,
+      finished: true,
+    }));
+    const order = encoded
+      .map((e, i) => ({ i, n: e.ids.length, empty: e.empty }))
+      .filter((x) => !x.empty)
+      .sort((a, b) => a.n - b.n || a.i - b.i)
+      .map((x) => x.i);
+    let outputTokens = 0;
+    for (let start = 0; start < order.length; start += batchSize) {
+      const rows = order.slice(start, start + batchSize);
+      const S = Math.max(...rows.map((i) => encoded[i].ids.length));
+      const block = new Int32Array(rows.length * S).fill(this.config.padId);
+      for (const [r, i] of rows.entries()) block.set(encoded[i].ids, r * S);
+      const source = tf.tensor2d(block, [rows.length, S], 'int32');
+      try {
+        const out = await decode(this.models, this.config, source, options);
+        rows.forEach((i, r) => {
+          details[i].text = this.tokenizer.decode(out.tokens[r]);
+          details[i].tokens = out.tokens[r].length;
+          details[i].finished = out.finished[r];
+          outputTokens += out.tokens[r].length + (out.finished[r] ? 1 : 0);
+        });
+      } finally {
+        source.dispose();
+      }
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      translations: details.map((d) => d.text),
+      details,
+      seconds,
+      outputTokens,
+      tokensPerSecond: outputTokens / Math.max(seconds, 1e-9),
+    };
+  }
+
+  /** Translates `sources` and scores the detokenized output against `references` (BLEU 13a/exp and chrF). */
+  async evaluate(
+    sources: readonly string[],
+    references: readonly string[],
+    options: TranslateOptions = {},
+  ): Promise<EvaluateResult> {
+    if (sources.length !== references.length) {
+      throw new Error(`evaluate: ${sources.length} sources but ${references.length} references.`);
+    }
+    const result = await this.translate(sources, options);
+    return {
+      bleu: corpusBleu(result.translations, [references]),
+      chrf: corpusChrf(result.translations, [references]),
+      hypotheses: result.translations,
+      sentences: sources.length,
+      seconds: result.seconds,
+      tokensPerSecond: result.tokensPerSecond,
+    };
+  }
+
+  /** config.json contents for hub's save(). */
+  presetConfig() {
+    return { task: { className: PRESET_TASK_CLASS, config: { ...this.config } as Record<string, unknown> } };
+  }
+
+  dispose(): void {
+    this.models.model.dispose();
+  }
+}
