@@ -21,6 +21,7 @@ import { save } from '@attnzoo/hub/node';
 import { selectBackend } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { TextClassifier } from './classifier';
+import { spreadLimit } from './data';
 import {
   hardwareDescription,
   loadTrainingData,
@@ -70,9 +71,12 @@ function int(a: Args, k: string): number | undefined {
 const BACKEND_MODULES: Record<string, () => Promise<unknown>> = {
   '@tensorflow/tfjs-backend-cpu': () => import('@tensorflow/tfjs-backend-cpu'),
   '@tensorflow/tfjs-backend-wasm': async () => {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // In the device bundle the .wasm files sit next to this script.
+    // In the device bundle (an ES module) the .wasm files sit next to this script, and the
+    // backend's emscripten code reads `__dirname`, which ES modules lack.
     const here = dirname(fileURLToPath(import.meta.url));
+    const g = globalThis as { __dirname?: string };
+    if (typeof __dirname === 'undefined' && g.__dirname === undefined) g.__dirname = here;
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (existsSync(join(here, 'tfjs-backend-wasm.wasm'))) wasm.setWasmPaths(`${here}/`);
     return wasm;
   },
@@ -186,7 +190,7 @@ async function main(): Promise<void> {
         const epochs = int(a, 'epochs') ?? 1;
         const r = await clf.fit({
           train: data.splits.train,
-          validation: data.splits.validation,
+          validation: data.splits.validation && spreadLimit(data.splits.validation, evalLimit),
           epochs,
           batchSize: 32,
           peakLr: 3e-4,

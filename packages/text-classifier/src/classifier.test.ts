@@ -82,6 +82,7 @@ describe('TextClassifier', () => {
     expect(() => new TextClassifier(clf.model, clf.config, other)).toThrow(
       /tokenizer has 400 pieces but the model embeds 500/,
     );
+    expect(() => new TextClassifier(clf.model, clf.config, other)).toThrow(TokenizerError);
     const dir = mkdtempSync(join(tmpdir(), 'attnzoo-textcls-preset-'));
     dirs.push(dir);
     await save(

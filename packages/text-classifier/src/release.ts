@@ -11,7 +11,7 @@ import { trainSentencePiece } from '@attnzoo/tokenizer/node';
 import type { EpochLogs } from '@attnzoo/train';
 import { TextClassifier } from './classifier';
 import { DEFAULT_PREPROCESSOR, type TextPreprocessorConfig } from './config';
-import type { EncodedTexts } from './data';
+import { type EncodedTexts, spreadLimit } from './data';
 import { TextPreprocessor } from './preprocessor';
 import {
   decodePretokenized,
@@ -239,7 +239,7 @@ export interface TrainReleaseOptions {
   out: string;
   epochs?: number;
   trainLimit?: number;
-  /** Evaluate on this many test rows spread over the split (default: all). */
+  /** Validate and test on this many rows spread over each split (default: all; smoke runs only). */
   evalLimit?: number;
   backend: string;
   hardware: string;
@@ -290,7 +290,7 @@ export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSumma
   const t0 = performance.now();
   const result = await clf.fit({
     train: data.splits.train,
-    validation: data.splits.validation,
+    validation: data.splits.validation && spreadLimit(data.splits.validation, o.evalLimit),
     epochs,
     batchSize: r.training.batchSize,
     peakLr: r.training.peakLr,

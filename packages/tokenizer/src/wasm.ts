@@ -1,5 +1,4 @@
 /// <reference path="./sentencepiece-js.d.ts" />
-import * as spjs from 'sentencepiece-js';
 import { TokenizerError } from './errors';
 
 /** The embind surface of sentencepiece-js's wasm module that this package uses. */
@@ -42,39 +41,56 @@ let modulePromise: Promise<SentencePieceWasm> | undefined;
  */
 export function sentencePieceWasm(): Promise<SentencePieceWasm> {
   modulePromise ??= (async () => {
-    const Processor =
-      (spjs as unknown as { SentencePieceProcessor?: new () => unknown }).SentencePieceProcessor ??
-      (spjs as unknown as { default: { SentencePieceProcessor: new () => unknown } }).default
-        .SentencePieceProcessor;
-    const proc = typeof process === 'object' && typeof process.listeners === 'function' ? process : undefined;
-    const before = proc
-      ? {
-          ue: new Set(proc.listeners('uncaughtException')),
-          ur: new Set(proc.listeners('unhandledRejection')),
-        }
-      : undefined;
-    const spp = new Processor() as { load(p: string): Promise<void>; sentencepiece?: SentencePieceWasm };
+    // sentencepiece-js reads `__filename` when it is evaluated and instantiated (only to locate
+    // its wasm, which is inlined anyway). ES-module bundles (the device bundle) have none, so a
+    // placeholder is set for that time and removed afterwards. The import is lazy for the same reason.
+    const g = globalThis as { __filename?: string };
+    const placeholder = typeof __filename === 'undefined' && g.__filename === undefined;
+    if (placeholder) g.__filename = '/sentencepiece-js/dist/index.js';
     try {
-      await spp.load('\0attnzoo: bytes are written to the wasm file system instead');
-    } catch {
-      // expected: see above
-    }
-    if (proc && before) {
-      for (const l of proc.listeners('uncaughtException')) {
-        if (!before.ue.has(l)) proc.removeListener('uncaughtException', l as (...a: unknown[]) => void);
-      }
-      for (const l of proc.listeners('unhandledRejection')) {
-        if (!before.ur.has(l)) proc.removeListener('unhandledRejection', l as (...a: unknown[]) => void);
-      }
-    }
-    const m = spp.sentencepiece;
-    if (!m || typeof m.SentencePieceProcessor !== 'function' || !m.FS) {
+      return await instantiate();
+    } catch (e) {
       modulePromise = undefined;
-      throw new TokenizerError('BAD_MODEL', 'sentencepiece-js did not start its wasm module');
+      throw e;
+    } finally {
+      if (placeholder) delete g.__filename;
     }
-    return m;
   })();
   return modulePromise;
+}
+
+async function instantiate(): Promise<SentencePieceWasm> {
+  const spjs = await import('sentencepiece-js');
+  const Processor =
+    (spjs as unknown as { SentencePieceProcessor?: new () => unknown }).SentencePieceProcessor ??
+    (spjs as unknown as { default: { SentencePieceProcessor: new () => unknown } }).default
+      .SentencePieceProcessor;
+  const proc = typeof process === 'object' && typeof process.listeners === 'function' ? process : undefined;
+  const before = proc
+    ? {
+        ue: new Set(proc.listeners('uncaughtException')),
+        ur: new Set(proc.listeners('unhandledRejection')),
+      }
+    : undefined;
+  const spp = new Processor() as { load(p: string): Promise<void>; sentencepiece?: SentencePieceWasm };
+  try {
+    await spp.load('\0attnzoo: bytes are written to the wasm file system instead');
+  } catch {
+    // expected: see above
+  }
+  if (proc && before) {
+    for (const l of proc.listeners('uncaughtException')) {
+      if (!before.ue.has(l)) proc.removeListener('uncaughtException', l as (...a: unknown[]) => void);
+    }
+    for (const l of proc.listeners('unhandledRejection')) {
+      if (!before.ur.has(l)) proc.removeListener('unhandledRejection', l as (...a: unknown[]) => void);
+    }
+  }
+  const m = spp.sentencepiece;
+  if (!m || typeof m.SentencePieceProcessor !== 'function' || !m.FS) {
+    throw new TokenizerError('BAD_MODEL', 'sentencepiece-js did not start its wasm module');
+  }
+  return m;
 }
 
 let fileCounter = 0;
