@@ -175,7 +175,10 @@ async function main(): Promise<void> {
       const b = await backend(a);
       const { clf, cleanup } = await loadClassifier(str(a, 'from')!);
       try {
-        const data = await loadTrainingData(str(a, 'data')!, { preprocessor: clf.config.preprocessor });
+        const data = await loadTrainingData(str(a, 'data')!, {
+          preprocessor: clf.config.preprocessor,
+          tokenizerBytes: clf.tokenizer.bytes,
+        });
         const evalLimit = int(a, 'eval-limit');
         const split = str(a, 'split', false) ?? 'test';
         const before = await clf.evaluate(data.splits[split], { limit: evalLimit });

@@ -164,8 +164,15 @@ export interface TrainingData {
 /** Reads pre-tokenized data (.bin, .bin.gz) or a raw data set archive encoded with `tokenizer`. */
 export async function loadTrainingData(
   data: string,
-  o: { tokenizer?: string; preprocessor: TextPreprocessorConfig; polarity?: string },
+  o: {
+    tokenizer?: string;
+    /** The tokenizer the data must be (or be encoded) with, e.g. a loaded classifier's. */
+    tokenizerBytes?: Uint8Array;
+    preprocessor: TextPreprocessorConfig;
+    polarity?: string;
+  },
 ): Promise<TrainingData> {
+  const given = o.tokenizerBytes ?? (o.tokenizer ? new Uint8Array(readFileSync(o.tokenizer)) : undefined);
   let raw = new Uint8Array(readFileSync(data));
   if (raw[0] === 0x1f && raw[1] === 0x8b && /\.bin\.gz$/.test(data)) raw = new Uint8Array(gunzipSync(raw));
   if (isPretokenized(raw)) {
@@ -183,11 +190,12 @@ export async function loadTrainingData(
       );
     }
     let tokenizerBytes = p.tokenizer;
-    if (o.tokenizer) {
-      tokenizerBytes = new Uint8Array(readFileSync(o.tokenizer));
-      if ((await sha256File(tokenizerBytes)) !== h.tokenizerSha256) {
+    if (given) {
+      tokenizerBytes = given;
+      if ((await sha256File(given)) !== h.tokenizerSha256) {
         throw new Error(
-          `${data} was pre-tokenized with another tokenizer than ${o.tokenizer} (sha256 differs)`,
+          `${data} was pre-tokenized with another tokenizer than the model's (sha256 differs): ` +
+            "pretokenize it with this model's tokenizer.model, or pass the raw data set",
         );
       }
     }
@@ -200,9 +208,8 @@ export async function loadTrainingData(
       classNames: h.classNames,
     };
   }
-  if (!o.tokenizer)
-    throw new Error(`${data} is a raw data set: pass --tokenizer <model> (or pre-tokenize it)`);
-  const tokenizerBytes = new Uint8Array(readFileSync(o.tokenizer));
+  if (!given) throw new Error(`${data} is a raw data set: pass --tokenizer <model> (or pre-tokenize it)`);
+  const tokenizerBytes = given;
   const tok = await SentencePieceTokenizer.fromBytes(tokenizerBytes);
   const pre = new TextPreprocessor(tok, o.preprocessor);
   const { dataset, splits } = await loadTextSplits(data);
