@@ -14,6 +14,8 @@ import {
   type Callback,
   type EarlyStoppingConfig,
   evaluate as evaluateModel,
+  loadCheckpointWeights,
+  MemoryCheckpointStore,
   type TrainResult,
   train,
   warmupCosineLr,
@@ -63,6 +65,10 @@ export interface FitOptions {
   seed?: number;
   trainLimit?: number;
   earlyStopping?: EarlyStoppingConfig;
+  /** Value that picks the best epoch (default the trainer's: val_loss with validation data). */
+  monitor?: string;
+  /** End with the weights of the best epoch by `monitor`, also when no early stop happened. */
+  keepBest?: boolean;
   callbacks?: Callback[];
 }
 
@@ -309,7 +315,8 @@ export class TextClassifier {
     const tr = spreadLimit(enc(o.train), o.trainLimit);
     const batchSize = o.batchSize ?? 64;
     const totalSteps = Math.ceil(tr.count / batchSize) * o.epochs;
-    return train({
+    const store = o.keepBest ? new MemoryCheckpointStore() : undefined;
+    const result = await train({
       model: this.model,
       train: encodedBatches(tr, { batchSize, shuffle: true }),
       validation: o.validation ? encodedBatches(enc(o.validation), { batchSize: 256 }) : undefined,
@@ -326,8 +333,13 @@ export class TextClassifier {
       labelSmoothing: o.labelSmoothing ?? 0,
       metrics: [accuracy()],
       earlyStopping: o.earlyStopping,
+      monitor: o.monitor,
+      checkpoints: store,
       callbacks: o.callbacks ?? [],
     });
+    const best = store && (await store.load('best'));
+    if (best) loadCheckpointWeights(this.model, best);
+    return result;
   }
 
   dispose(): void {

@@ -1,5 +1,6 @@
 // Browser-safe core: model, preprocessor, classifier task, recipes, pretokenized data codec.
 import '@attnzoo/attention';
+import './presets';
 
 export { type FitOptions, type Prediction, setPresetLoader, TextClassifier } from './classifier';
 export {

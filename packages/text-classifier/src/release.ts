@@ -306,6 +306,8 @@ export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSumma
     labelSmoothing: r.training.labelSmoothing,
     trainLimit: o.trainLimit,
     earlyStopping: { patience: r.training.patience, restoreBestWeights: true },
+    monitor: 'val_accuracy',
+    keepBest: true,
     callbacks: [
       {
         onEpochEnd: (l) =>
