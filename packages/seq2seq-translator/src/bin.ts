@@ -10,6 +10,7 @@
  *   finetune <preset-or-dir> --data <file.s2s> --out <dir> [--epochs 2 --lr 1e-4 --train-limit N]
  *   evaluate <preset-or-dir> --data <file.s2s> [--split test --limit N --beam 4 --cache kv|full]
  *   translate <preset-or-dir> "sentence" ...
+ *   bench-decode --data <file.s2s> [--from <preset-or-dir> | --preset <name> --max-length 16] [--beam 4 --sentences 256]
  */
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
@@ -108,7 +109,7 @@ async function trainTokenizer(args: ParsedArgs) {
     test: splits.test.source.length,
     vocabularySize: trained.tokenizer.vocabularySize,
     tokenizerSha256: createHash('sha256').update(trained.tokenizer.bytes).digest('hex'),
-    command: commandLine(process.argv.slice(2)),
+    command: commandLine(args.raw),
   };
   await fs.writeFile(join(out, 'tokenizer.json'), `${JSON.stringify(summary, null, 2)}\n`);
   log(
@@ -241,7 +242,7 @@ async function trainRelease(args: ParsedArgs) {
     bleu: round(corpusBleu(greedy.hypotheses.slice(0, checkCount), [test.target.slice(0, checkCount)]).score),
   };
   const decoding = best === beam ? `beam search (width ${beamWidth}, length penalty 0.6)` : 'greedy';
-  const command = commandLine(process.argv.slice(2));
+  const command = commandLine(args.raw);
   const adapter = choice.webgpuAdapter ? JSON.stringify(choice.webgpuAdapter) : undefined;
   const hardware = [choice.backend, adapter].filter(Boolean).join(' ');
   const metrics = [
@@ -395,7 +396,7 @@ async function finetune(args: ParsedArgs) {
     args.options['test-limit'] ? numberOption(args, 'test-limit', 0) : undefined,
   );
   const r = await translator.evaluate(test.source, test.target, { batchSize: 128 });
-  const command = commandLine(process.argv.slice(2));
+  const command = commandLine(args.raw);
   await save(
     translator.models.model,
     out,
@@ -462,6 +463,57 @@ async function evaluateCommand(args: ParsedArgs) {
   );
 }
 
+/**
+ * Decoding speed, K/V cache against full recomputation, on the same sentences and weights:
+ * a trained preset (`--from`) or a fresh model of a release architecture (`--preset`, with
+ * `--max-length` so that untrained output has a fixed length). Prints JSON.
+ */
+async function benchDecode(args: ParsedArgs) {
+  const choice = await chooseBackend(args);
+  const dataPath = stringOption(args, 'data');
+  const data = readPretokenized(new Uint8Array(await fs.readFile(dataPath)), dataPath);
+  let translator: Translator;
+  if (typeof args.options.from === 'string') translator = await loadTranslator(args.options.from);
+  else {
+    const tokenizer = await SentencePieceTokenizer.fromBytes(data.tokenizer);
+    translator = Translator.create(tokenizer, {
+      ...presetArchitecture(stringOption(args, 'preset', 'translator-en-es-sdpa')),
+      sourceMaxLength: data.sourceLength,
+      targetMaxLength: data.targetLength,
+    });
+  }
+  const n = numberOption(args, 'sentences', 256);
+  const sentences = data.texts.test.source.slice(0, n);
+  const base: DecodeOptions = {
+    ...decodeOptions(args),
+    maxLength: args.options['max-length'] ? numberOption(args, 'max-length', 16) : undefined,
+  };
+  const batchSize = numberOption(args, 'batch-size', 64);
+  await translator.translate(sentences.slice(0, Math.min(8, n)), { ...base, batchSize }); // warm-up (shader compilation)
+  const rows: Record<string, unknown>[] = [];
+  for (const cache of ['kv', 'full'] as const) {
+    const r = await translator.translate(sentences, { ...base, cache, batchSize });
+    rows.push({
+      cache,
+      seconds: round(r.seconds, 2),
+      outputTokens: r.outputTokens,
+      tokensPerSecond: round(r.tokensPerSecond, 1),
+    });
+  }
+  console.log(
+    JSON.stringify({
+      backend: choice.backend,
+      adapter: choice.webgpuAdapter,
+      variant: translator.config.variant,
+      method: base.method,
+      beamWidth: base.beamWidth,
+      sentences: sentences.length,
+      batchSize,
+      rows,
+    }),
+  );
+}
+
 async function translateCommand(args: ParsedArgs) {
   const from = args.positional[1];
   if (!from) throw new Error('translate needs a preset (name, package or folder).');
@@ -501,9 +553,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'translate':
       await translateCommand(args);
       return 0;
+    case 'bench-decode':
+      await benchDecode(args);
+      return 0;
     default:
       log(
-        'usage: seq2seq-translator <train-tokenizer|pretokenize|train-release|unpack|finetune|evaluate|translate> ...',
+        'usage: seq2seq-translator <train-tokenizer|pretokenize|train-release|unpack|finetune|evaluate|translate|bench-decode> ...',
       );
       return command ? 2 : 0;
   }

@@ -1,5 +1,7 @@
 /** `--key value` / `--flag` parsing for the package's bin (no dependency needed for this much). */
 export interface ParsedArgs {
+  /** The arguments as given (for the reproduce command in model cards). */
+  raw: string[];
   positional: string[];
   options: Record<string, string | true>;
 }
@@ -18,7 +20,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       positional.push(a);
     }
   }
-  return { positional, options };
+  return { raw: [...argv], positional, options };
 }
 
 export function stringOption(args: ParsedArgs, name: string, fallback?: string): string {

@@ -19,14 +19,49 @@ export interface Pretokenized {
   provenance: Record<string, unknown>;
 }
 
-const MAGIC = 'ATZS2S01';
+const MAGIC = 'ATZS2S02';
 type SplitName = 'train' | 'validation' | 'test';
 const SPLITS: SplitName[] = ['train', 'validation', 'test'];
 
+/** Rows without their trailing padding: lengths (Uint8) and the ids one after another (Uint16). */
+function packRows(
+  rows: Int32Array,
+  count: number,
+  width: number,
+  padId: number,
+): { lengths: Uint8Array; ids: Uint16Array } {
+  if (width > 255) throw new Error('Pretokenized rows hold at most 255 ids.');
+  const lengths = new Uint8Array(count);
+  let total = 0;
+  for (let r = 0; r < count; r++) {
+    let n = width;
+    while (n > 0 && rows[r * width + n - 1] === padId) n--;
+    lengths[r] = n;
+    total += n;
+  }
+  const ids = new Uint16Array(total);
+  let at = 0;
+  for (let r = 0; r < count; r++) {
+    ids.set(rows.subarray(r * width, r * width + lengths[r]), at);
+    at += lengths[r];
+  }
+  return { lengths, ids };
+}
+
+function unpackRows(lengths: Uint8Array, ids: Uint16Array, width: number, padId: number): Int32Array {
+  const out = new Int32Array(lengths.length * width).fill(padId);
+  let at = 0;
+  for (let r = 0; r < lengths.length; r++) {
+    out.set(ids.subarray(at, at + lengths[r]), r * width);
+    at += lengths[r];
+  }
+  return out;
+}
+
 /** Row = [first decoder input (BOS), ...labels]: labels are row[1:], decoder input is row[:T] with EOS read as padding. */
-function targetRows(e: EncodedPairs, padId: number): Uint16Array {
+function targetRows(e: EncodedPairs): Int32Array {
   const T = e.targetLength;
-  const out = new Uint16Array(e.count * (T + 1)).fill(padId);
+  const out = new Int32Array(e.count * (T + 1));
   for (let r = 0; r < e.count; r++) {
     out[r * (T + 1)] = e.decoderInput[r * T];
     out.set(e.labels.subarray(r * T, (r + 1) * T), r * (T + 1) + 1);
@@ -41,8 +76,7 @@ export function writePretokenized(p: Pretokenized): Uint8Array {
   const splits: Record<string, unknown> = {};
   let offset = p.tokenizer.length;
   const add = (bytes: Uint8Array) => {
-    const pad = offset % 2;
-    if (pad) {
+    if (offset % 2) {
       sections.push(new Uint8Array(1));
       offset += 1;
     }
@@ -51,21 +85,24 @@ export function writePretokenized(p: Pretokenized): Uint8Array {
     offset += bytes.length;
     return at;
   };
+  const pad = p.ids.padId;
   for (const name of SPLITS) {
     const e = p[name];
-    const src = Uint16Array.from(e.source);
-    const tgt = targetRows(e, p.ids.padId);
+    const src = packRows(e.source, e.count, e.sourceLength, pad);
+    const tgt = packRows(targetRows(e), e.count, e.targetLength + 1, pad);
     splits[name] = {
       count: e.count,
       dropped: e.dropped,
-      sourceOffset: add(new Uint8Array(src.buffer)),
-      targetOffset: add(new Uint8Array(tgt.buffer)),
+      sourceIds: [add(new Uint8Array(src.ids.buffer)), src.ids.length],
+      targetIds: [add(new Uint8Array(tgt.ids.buffer)), tgt.ids.length],
+      sourceLengths: add(src.lengths),
+      targetLengths: add(tgt.lengths),
     };
   }
   const header = new TextEncoder().encode(
     JSON.stringify({
       format: 'attnzoo-seq2seq-pretokenized',
-      version: 1,
+      version: 2,
       sourceLength: p.sourceLength,
       targetLength: p.targetLength,
       vocabularySize: p.vocabularySize,
@@ -76,8 +113,7 @@ export function writePretokenized(p: Pretokenized): Uint8Array {
       provenance: p.provenance,
     }),
   );
-  const total = 8 + 4 + header.length + offset;
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(12 + header.length + offset);
   out.set(new TextEncoder().encode(MAGIC), 0);
   new DataView(out.buffer).setUint32(8, header.length, true);
   out.set(header, 12);
@@ -93,19 +129,18 @@ export function readPretokenized(bytes: Uint8Array, where = 'the pretokenized fi
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
   if (magic !== MAGIC) {
     throw new Error(
-      `${where} is not an attnzoo pretokenized file (made by \`seq2seq-translator pretokenize\`).`,
+      `${where} is not an attnzoo pretokenized file (version 2, made by \`seq2seq-translator pretokenize\`).`,
     );
   }
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
   const h = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)));
-  const base = 12 + headerLength;
-  const body = bytes.subarray(base);
-  if (body.length < h.tokenizerLength) throw new Error(`${where} is truncated.`);
-  const u16 = (offset: number, count: number) => {
-    const slice = body.slice(offset, offset + count * 2);
-    if (slice.length !== count * 2) throw new Error(`${where} is truncated.`);
-    return new Uint16Array(slice.buffer);
+  const body = bytes.subarray(12 + headerLength);
+  const take = (offset: number, length: number) => {
+    const slice = body.slice(offset, offset + length);
+    if (slice.length !== length) throw new Error(`${where} is truncated.`);
+    return slice;
   };
+  const u16 = ([offset, count]: [number, number]) => new Uint16Array(take(offset, count * 2).buffer);
   const S = h.sourceLength as number;
   const T = h.targetLength as number;
   const eos = h.ids.eosId as number;
@@ -113,21 +148,22 @@ export function readPretokenized(bytes: Uint8Array, where = 'the pretokenized fi
   const split = (name: SplitName): EncodedPairs => {
     const info = h.splits[name];
     const n = info.count as number;
-    const tgt = u16(info.targetOffset, n * (T + 1));
+    const source = unpackRows(take(info.sourceLengths, n), u16(info.sourceIds), S, pad);
+    const rows = unpackRows(take(info.targetLengths, n), u16(info.targetIds), T + 1, pad);
     const decoderInput = new Int32Array(n * T);
     const labels = new Int32Array(n * T);
     for (let r = 0; r < n; r++) {
       for (let t = 0; t < T; t++) {
-        const id = tgt[r * (T + 1) + t];
+        const id = rows[r * (T + 1) + t];
         decoderInput[r * T + t] = id === eos ? pad : id;
-        labels[r * T + t] = tgt[r * (T + 1) + t + 1];
+        labels[r * T + t] = rows[r * (T + 1) + t + 1];
       }
     }
     return {
       count: n,
       sourceLength: S,
       targetLength: T,
-      source: Int32Array.from(u16(info.sourceOffset, n * S)),
+      source,
       decoderInput,
       labels,
       kept: [],
@@ -139,7 +175,7 @@ export function readPretokenized(bytes: Uint8Array, where = 'the pretokenized fi
     targetLength: T,
     vocabularySize: h.vocabularySize,
     ids: h.ids,
-    tokenizer: body.slice(0, h.tokenizerLength),
+    tokenizer: take(0, h.tokenizerLength),
     train: split('train'),
     validation: split('validation'),
     test: split('test'),

@@ -1,0 +1,125 @@
+import { existsSync, promises as fs } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from './bin';
+import { loadTranslator } from './node';
+import { ANKI_ZIP } from './testing/fixtures';
+
+describe('release bin, end to end on the CPU with tiny limits', () => {
+  it('train-tokenizer → pretokenize → train-release → unpack → evaluate', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'attnzoo-s2s-bin-'));
+    const out: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: string) => {
+      out.push(line);
+    });
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(
+        await main([
+          'train-tokenizer',
+          '--data',
+          ANKI_ZIP,
+          '--out',
+          join(dir, 'tok'),
+          '--vocab',
+          '300',
+          '--limit',
+          '3000',
+        ]),
+      ).toBe(0);
+      expect(JSON.parse(await fs.readFile(join(dir, 'tok', 'tokenizer.json'), 'utf8')).vocabularySize).toBe(
+        300,
+      );
+      const data = join(dir, 'data.s2s');
+      expect(
+        await main([
+          'pretokenize',
+          '--data',
+          ANKI_ZIP,
+          '--tokenizer',
+          join(dir, 'tok', 'tokenizer.model'),
+          '--out',
+          data,
+          '--limit',
+          '3000',
+          '--source-length',
+          '12',
+          '--target-length',
+          '14',
+        ]),
+      ).toBe(0);
+      const release = join(dir, 'out', 'translator-en-es-efficient');
+      expect(
+        await main([
+          'train-release',
+          'translator-en-es-efficient',
+          '--data',
+          data,
+          '--out',
+          release,
+          '--epochs',
+          '2',
+          '--train-limit',
+          '64',
+          '--test-limit',
+          '12',
+          '--bleu-sentences',
+          '4',
+          '--beam',
+          '2',
+          '--width',
+          '32',
+          '--feedForwardWidth',
+          '48',
+          '--numHeads',
+          '2',
+          '--encoderLayers',
+          '1',
+          '--decoderLayers',
+          '1',
+          '--batch-size',
+          '32',
+          '--backend',
+          'cpu',
+          '--summary',
+          join(dir, 'summary.json'),
+        ]),
+      ).toBe(0);
+      const summary = JSON.parse(await fs.readFile(join(dir, 'summary.json'), 'utf8'));
+      expect(summary).toMatchObject({
+        preset: 'translator-en-es-efficient',
+        backend: 'cpu',
+        epochs: 2,
+        testSentences: 12,
+      });
+      expect(summary.bleuSignature).toMatch(/^nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|version:/);
+      expect(existsSync(`${release}.tar`)).toBe(true);
+      expect(await main(['unpack', `${release}.tar`, '--into', join(dir, 'models')])).toBe(0);
+      const pkgDir = join(dir, 'models', 'translator-en-es-efficient');
+      const pkg = JSON.parse(await fs.readFile(join(pkgDir, 'package.json'), 'utf8'));
+      expect(pkg.name).toBe('@attnzoo/model-translator-en-es-efficient');
+      expect(pkg.peerDependencies['@attnzoo/seq2seq-translator']).toBeDefined();
+      const card = await fs.readFile(join(pkgDir, 'README.md'), 'utf8');
+      expect(card).toContain('tok:13a');
+      expect(card).toContain('seq2seq-translator train-release translator-en-es-efficient');
+      const metadata = JSON.parse(await fs.readFile(join(pkgDir, 'preset', 'metadata.json'), 'utf8'));
+      expect(metadata.weightsDtype).toBe('float16');
+      expect(metadata.releaseCheck.sentences).toBe(12);
+      const translator = await loadTranslator(join(pkgDir, 'preset'));
+      expect(translator.config.variant).toBe('efficient');
+      out.length = 0;
+      expect(
+        await main(['evaluate', join(pkgDir, 'preset'), '--data', data, '--limit', '8', '--backend', 'cpu']),
+      ).toBe(0);
+      const evaluated = JSON.parse(out[out.length - 1]);
+      expect(evaluated.sentences).toBe(8);
+      expect(evaluated.chrfSignature).toContain('nc:6');
+      expect(await main(['unknown-command'])).toBe(2);
+    } finally {
+      spy.mockRestore();
+      stderr.mockRestore();
+    }
+  });
+});
