@@ -8,6 +8,7 @@ import {
 
 import {
   model as functionalModel,
+  initializers,
   input,
   type LayersModel,
   layers,
@@ -59,6 +60,12 @@ export function buildTextClassifierModel(c: TextClassifierConfig): LayersModel {
   }).apply(c.pooling === 'mean' ? [x, mask] : x) as SymbolicTensor;
   let h = pooled;
   if (c.dropout > 0) h = layers.dropout({ rate: c.dropout, name: 'head_dropout' }).apply(h) as SymbolicTensor;
-  const logits = layers.dense({ units: c.numClasses, name: HEAD_LAYER }).apply(h) as SymbolicTensor;
+  const logits = layers
+    .dense({
+      units: c.numClasses,
+      name: HEAD_LAYER,
+      kernelInitializer: initializers.glorotUniform({ seed: c.seed + 1000 }),
+    })
+    .apply(h) as SymbolicTensor;
   return functionalModel({ inputs: ids, outputs: logits, name: `textcls_${c.variant}` });
 }
