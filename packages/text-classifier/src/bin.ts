@@ -8,7 +8,7 @@
  *   train-release <preset> --data <tar.gz|file.bin[.gz]> [--tokenizer <model>] --out <path> [--epochs N]
  *                 [--backend auto|webgpu|wasm|cpu|tensorflow] [--train-limit N] [--eval-limit N] [--summary file.json]
  *   unpack <release.tar> --into models/ [--overwrite]
- *   finetune --from <preset|folder|release.tar> --data <tar.gz|file.bin[.gz]> [--epochs 1] [--out <dir|path.tar>]
+ *   finetune --from <preset|folder|release.tar> --data <tar.gz|file.bin[.gz]> [--epochs 1] [--lr 3e-4] [--batch-size 32] [--out <dir|path.tar>]
  *            [--backend ...] [--train-limit N] [--eval-limit N] [--summary file.json]
  *   evaluate --from <preset|folder> --data <tar.gz|file.bin[.gz]> [--split test] [--eval-limit N] [--backend ...]
  */
@@ -190,13 +190,19 @@ async function main(): Promise<void> {
           return;
         }
         const t0 = performance.now();
-        const epochs = int(a, 'epochs') ?? 1;
+        // Defaults per preset (the recipe's fine-tuning settings), else the generic ones.
+        const ft = RELEASE_RECIPES[clf.metadata?.name ?? '']?.finetune ?? {
+          epochs: 1,
+          batchSize: 32,
+          peakLr: 3e-4,
+        };
+        const epochs = int(a, 'epochs') ?? ft.epochs;
         const r = await clf.fit({
           train: data.splits.train,
           validation: data.splits.validation && spreadLimit(data.splits.validation, evalLimit),
           epochs,
-          batchSize: 32,
-          peakLr: 3e-4,
+          batchSize: int(a, 'batch-size') ?? ft.batchSize,
+          peakLr: str(a, 'lr', false) !== undefined ? Number(str(a, 'lr')) : ft.peakLr,
           trainLimit: int(a, 'train-limit'),
           callbacks: [{ onEpochEnd: (l) => log(`epoch ${l.epoch + 1}: loss ${l.loss.toFixed(4)}`) }],
         });

@@ -12,7 +12,7 @@ import type { EpochLogs } from '@attnzoo/train';
 import { TextClassifier } from './classifier';
 import { DEFAULT_PREPROCESSOR, type TextPreprocessorConfig } from './config';
 import { type EncodedTexts, spreadLimit } from './data';
-import { TextPreprocessor } from './preprocessor';
+import { cleanText, TextPreprocessor } from './preprocessor';
 import {
   decodePretokenized,
   encodePretokenized,
@@ -58,7 +58,7 @@ export async function loadTextSplits(
   };
 }
 
-export async function sha256File(bytes: Uint8Array): Promise<string> {
+export async function sha256Bytes(bytes: Uint8Array): Promise<string> {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
@@ -76,9 +76,8 @@ export async function trainReleaseTokenizer(o: {
   const vocab = o.vocab ?? 8000;
   await mkdir(o.out, { recursive: true });
   const prefix = join(o.out, `${dataset}-unigram-${vocab}`);
-  const pre = new TextPreprocessorLike(DEFAULT_PREPROCESSOR);
   const { modelPath, tokenizer } = await trainSentencePiece({
-    inputTexts: splits.train.texts.map((t) => pre.clean(t)),
+    inputTexts: splits.train.texts.map((t) => cleanText(t, DEFAULT_PREPROCESSOR)),
     vocabSize: vocab,
     modelType: 'unigram',
     characterCoverage: 0.9995,
@@ -87,13 +86,6 @@ export async function trainReleaseTokenizer(o: {
   });
   tokenizer.dispose();
   return modelPath;
-}
-
-class TextPreprocessorLike {
-  constructor(readonly config: TextPreprocessorConfig) {}
-  clean(t: string): string {
-    return TextPreprocessor.prototype.clean.call(this as unknown as TextPreprocessor, t);
-  }
 }
 
 export interface PretokenizeOptions {
@@ -140,7 +132,7 @@ export async function pretokenize(
       padId: tok.padId,
       classNames,
       preprocessor: config,
-      tokenizerSha256: await sha256File(tokBytes),
+      tokenizerSha256: await sha256Bytes(tokBytes),
     },
     encoded,
     tokBytes,
@@ -192,7 +184,7 @@ export async function loadTrainingData(
     let tokenizerBytes = p.tokenizer;
     if (given) {
       tokenizerBytes = given;
-      if ((await sha256File(given)) !== h.tokenizerSha256) {
+      if ((await sha256Bytes(given)) !== h.tokenizerSha256) {
         throw new Error(
           `${data} was pre-tokenized with another tokenizer than the model's (sha256 differs): ` +
             "pretokenize it with this model's tokenizer.model, or pass the raw data set",
