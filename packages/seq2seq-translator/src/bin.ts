@@ -17,6 +17,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { archiveEntries, readAnki } from '@attnzoo/datasets/node';
 import { save } from '@attnzoo/hub/node';
 import { selectBackend } from '@attnzoo/runtime';
@@ -63,6 +64,21 @@ function sliceCorpus(c: ParallelCorpus, limit?: number): ParallelCorpus {
   return limit ? { source: c.source.slice(0, limit), target: c.target.slice(0, limit) } : c;
 }
 
+/** Backends the bundle can load: string-literal imports, so esbuild includes them. */
+const BACKEND_MODULES: Record<string, () => Promise<unknown>> = {
+  '@tensorflow/tfjs-backend-cpu': () => import('@tensorflow/tfjs-backend-cpu'),
+  '@tensorflow/tfjs-backend-wasm': async () => {
+    // In the device bundle (an ES module) the .wasm files sit next to this script, and the
+    // backend's emscripten code reads `__dirname`, which ES modules lack.
+    const here = dirname(fileURLToPath(import.meta.url));
+    const g = globalThis as { __dirname?: string };
+    if (typeof __dirname === 'undefined' && g.__dirname === undefined) g.__dirname = here;
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (existsSync(join(here, 'tfjs-backend-wasm.wasm'))) wasm.setWasmPaths(`${here}/`);
+    return wasm;
+  },
+};
+
 async function chooseBackend(args: ParsedArgs) {
   const backend = typeof args.options.backend === 'string' ? args.options.backend : undefined;
   const adapter = typeof args.options.adapter === 'string' ? args.options.adapter : undefined;
@@ -70,6 +86,7 @@ async function chooseBackend(args: ParsedArgs) {
     backend,
     webgpu: adapter ? { adapter: adapter as 'hardware' | 'software' } : undefined,
     log,
+    importModule: (name) => (BACKEND_MODULES[name] ?? (() => import(/* @vite-ignore */ name)))(),
   });
 }
 
@@ -199,7 +216,8 @@ async function trainRelease(args: ParsedArgs) {
   const fitted = await fitTranslator(translator, {
     train: trainData,
     validation: sliceCorpus(data.texts.validation, numberOption(args, 'bleu-sentences', 500)),
-    validationEncoded: data.validation,
+    // Teacher-forced validation loss each epoch (a slice: on the CPU the 8k-way logits are slow).
+    validationEncoded: limited(data.validation, numberOption(args, 'validation-limit', 2000)),
     epochs,
     batchSize,
     lr,
