@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+type LookupFn = (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
+
 /**
  * Rows of `table` [V, d] at `ids` (int32, any shape) → [...ids.shape, d].
  * The gradient is a scatter-add (ScatterNd) instead of tfjs's UnsortedSegmentSum, which the
@@ -8,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const [vocabulary, width] = table.shape;
   const flatIds = tf.reshape(tf.cast(ids, 'int32'), [-1]) as tf.Tensor1D;
-  const lookup = tf.customGrad((t: tf.Tensor, i: tf.Tensor, save: tf.GradSaveFunc) => {
+  const body = (t: tf.Tensor, i: tf.Tensor, save: tf.GradSaveFunc) => {
     save([i]);
     return {
       value: tf.gather(t, i as tf.Tensor1D),
@@ -20,6 +22,8 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
         ];
       },
     };
-  });
+  };
+  // customGrad's typing has one variadic signature; the arguments really are (table, ids, save).
+  const lookup = tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as LookupFn;
   return tf.reshape(lookup(table, flatIds), [...ids.shape, width]);
 }

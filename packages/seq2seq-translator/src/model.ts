@@ -1,5 +1,6 @@
 import {
   KeyPaddingMask,
+  LayerNormalization,
   TokenAndPositionEmbedding,
   TransformerDecoderBlock,
   TransformerEncoderBlock,
@@ -85,8 +86,8 @@ export function buildTranslator(configIn: TranslatorConfig): TranslatorModels {
         seed: s(500 + 10 * i),
       }),
   );
-  const encoderNorm = layers.layerNormalization({ epsilon: 1e-6, name: LAYER_NAMES.encoderNorm });
-  const decoderNorm = layers.layerNormalization({ epsilon: 1e-6, name: LAYER_NAMES.decoderNorm });
+  const encoderNorm = new LayerNormalization({ epsilon: 1e-6, name: LAYER_NAMES.encoderNorm });
+  const decoderNorm = new LayerNormalization({ epsilon: 1e-6, name: LAYER_NAMES.decoderNorm });
   const logits = layers.dense({ units: config.vocabularySize, name: LAYER_NAMES.logits });
 
   const encode = (source: SymbolicTensor) => {

@@ -1,4 +1,5 @@
 import {
+  LayerNormalization,
   PatchEmbedding,
   SequencePooling,
   type SymbolicOrTensor,
@@ -53,7 +54,7 @@ export class ViTBackbone {
           seed: seed + 1000 * (i + 1),
         }),
     );
-    this.norm = layers.layerNormalization({ epsilon: 1e-6, name: 'vit_final_norm' });
+    this.norm = new LayerNormalization({ epsilon: 1e-6, name: 'vit_final_norm' });
     this.pool = new SequencePooling({ mode: c.pooling, name: 'vit_pool' });
   }
 
