@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The test suite runs real WGSL kernels on Mesa's software WebGPU adapter, and reads
-// Fashion-MNIST from Debian's package. This checks for those system libraries before the
+// Fashion-MNIST from Debian's package, and trains SentencePiece models with spm_train. This checks for those system libraries before the
 // tests start: on Debian as root it installs what is missing; elsewhere it says what to install.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +10,7 @@ const PACKAGES = [
   { deb: 'libegl-mesa0', present: () => hasLib('libEGL_mesa.so.0') },
   { deb: 'libgles2', present: () => hasLib('libGLESv2.so.2') },
   { deb: 'dataset-fashion-mnist', present: () => existsSync('/usr/share/datasets/fashion-mnist') },
+  { deb: 'sentencepiece', present: () => existsSync('/usr/bin/spm_train') && existsSync('/usr/bin/spm_encode') },
 ];
 
 function hasLib(name) {
@@ -42,7 +43,7 @@ if (isRoot && hasApt) {
   process.exit(0);
 }
 console.error(
-  `attnzoo tests need the Debian packages ${missing.join(' ')} (software WebGPU through Mesa, Fashion-MNIST).\n` +
+  `attnzoo tests need the Debian packages ${missing.join(' ')} (software WebGPU through Mesa, Fashion-MNIST, SentencePiece's spm_train/spm_encode).\n` +
     `Install them with: sudo apt-get install -y ${missing.join(' ')}`,
 );
 process.exit(1);
