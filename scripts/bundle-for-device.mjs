@@ -1,9 +1,18 @@
 #!/usr/bin/env node
+import { execFileSync } from 'node:child_process';
 // Bundles the attnzoo CLI into one file for a machine without Node packages (the lent GPU
 // machine): .device/app/attnzoo.mjs plus Dawn's native addon in .device/app/node_modules/webgpu.
 // Usage: node scripts/bundle-for-device.mjs  (then carry .device, with the xz-compressed node binary)
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';

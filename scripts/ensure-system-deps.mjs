@@ -10,7 +10,10 @@ const PACKAGES = [
   { deb: 'libegl-mesa0', present: () => hasLib('libEGL_mesa.so.0') },
   { deb: 'libgles2', present: () => hasLib('libGLESv2.so.2') },
   { deb: 'dataset-fashion-mnist', present: () => existsSync('/usr/share/datasets/fashion-mnist') },
-  { deb: 'sentencepiece', present: () => existsSync('/usr/bin/spm_train') && existsSync('/usr/bin/spm_encode') },
+  {
+    deb: 'sentencepiece',
+    present: () => existsSync('/usr/bin/spm_train') && existsSync('/usr/bin/spm_encode'),
+  },
 ];
 
 function hasLib(name) {

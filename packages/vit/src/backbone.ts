@@ -5,7 +5,7 @@ import {
   type SymbolicOrTensor,
   TransformerEncoderBlock,
 } from '@attnzoo/attention';
-import { model as functionalModel, input, type LayersModel, layers } from '@tensorflow/tfjs-layers';
+import { model as functionalModel, input, type LayersModel } from '@tensorflow/tfjs-layers';
 import { sequenceLength, VIT_DEFAULTS, type ViTBackboneConfig, validateBackboneConfig } from './config';
 
 /**
