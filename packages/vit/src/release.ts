@@ -10,6 +10,8 @@ import type { ViTBackboneConfig } from './config';
 import { loadImageData } from './datasets-node';
 import { getRecipe, type ImageDatasetName, type ReleaseRecipe, releasePackageName } from './presets';
 import { writeTar } from './tar';
+// The release's peer range follows this package's own version, so a bump cannot strand releases.
+import vitPackage from '../package.json' with { type: 'json' };
 
 export type Log = (line: string) => void;
 
@@ -161,7 +163,7 @@ async function writeReleasePackage(
     license: 'Apache-2.0',
     files: ['preset', 'README.md'],
     attnzoo: { preset: 'preset' },
-    peerDependencies: { '@attnzoo/vit': '^0.1.0' },
+    peerDependencies: { '@attnzoo/vit': `^${vitPackage.version}` },
     publishConfig: { access: 'public' },
   };
   await fs.writeFile(join(out, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
