@@ -573,6 +573,24 @@ describe('attnzoo bench paper', () => {
 });
 
 describe('error paths', () => {
+  it('every new subcommand has --help with its options', async () => {
+    const want: Record<string, string> = {
+      finetune: '--resume',
+      evaluate: '--limit <value>',
+      predict: '--top <value>',
+      models: '--dir <value>',
+      'bench paper': '--seeds <value>',
+    };
+    for (const [command, option] of Object.entries(want)) {
+      const r = await cli(...command.split(' '), '--help');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`attnzoo ${command}: `);
+      expect(r.stdout).toContain(option);
+    }
+    const all = await cli('--help');
+    for (const command of Object.keys(want)) expect(all.stdout).toContain(`attnzoo ${command}`);
+  });
+
   it('finetune: missing model type, missing --from, unknown data name, missing file, bad schedule', async () => {
     const noTask = await cli('finetune', '--from', 'x');
     expect(noTask.code).toBe(2);
