@@ -549,6 +549,64 @@ describe('attnzoo bench paper', () => {
     expect((svg.match(/<rect /g) ?? []).length).toBe(1 + 4 * 2); // background + 4 panels × 2 variants
   });
 
+  it('runs the text (Amazon) and translation tasks on tiny slices', async () => {
+    const out = join(dir, 'paper-small');
+    const text = await cli(
+      'bench',
+      'paper',
+      '--task',
+      'amazon',
+      '--seeds',
+      '1',
+      '--variants',
+      'sdpa,efficient',
+      '--epochs',
+      '1',
+      '--train-size',
+      '256',
+      '--test-size',
+      '128',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(text.code, text.stderr).toBe(0);
+    const t = JSON.parse(text.stdout);
+    expect(t.metric).toBe('accuracy');
+    expect(t.data.train).toBe(256);
+    // Efficient attention drops two of SDPA's four projections (width 32, one block).
+    expect(t.rows[1].attentionParameters).toBe(t.rows[0].attentionParameters / 2);
+    const tr = await cli(
+      'bench',
+      'paper',
+      '--task',
+      'translation',
+      '--seeds',
+      '1',
+      '--variants',
+      'sdpa,optimised',
+      '--epochs',
+      '1',
+      '--train-size',
+      '128',
+      '--test-size',
+      '8',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(tr.code, tr.stderr).toBe(0);
+    const j = JSON.parse(tr.stdout);
+    expect(j.metric).toBe('BLEU');
+    expect(j.rows.map((r: { variant: string }) => r.variant)).toEqual(['sdpa', 'optimised']);
+    expect(j.rows[1].attentionParametersRatio).toBeCloseTo(0.75, 2);
+    expect(existsSync(join(out, 'translation', 'chart.svg'))).toBe(true);
+  });
+
   it('says plainly that CIFAR-100 needs a downloaded file, and rejects an unknown task', async () => {
     const r = await cli(
       'bench',
