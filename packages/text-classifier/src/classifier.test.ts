@@ -124,6 +124,12 @@ describe('TextClassifier', () => {
     clf.dispose();
   });
 
+  it('a release name that is not installed says which package to install', async () => {
+    await expect(TextClassifier.fromPretrained('textcls-imdb-super')).rejects.toThrow(
+      /@attnzoo\/model-textcls-imdb-super/,
+    );
+  });
+
   it('withNewHead keeps the encoder and changes the label set', async () => {
     const clf = await TextClassifier.create({ ...tiny, variant: 'optimised' }, tok);
     const three = clf.withNewHead(3, ['a', 'b', 'c']);
