@@ -9,6 +9,7 @@ import { type PresetMetadata, renderModelCard, save } from '@attnzoo/hub/node';
 import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import { trainSentencePiece } from '@attnzoo/tokenizer/node';
 import type { EpochLogs } from '@attnzoo/train';
+import textClassifierPackage from '../package.json' with { type: 'json' };
 import { TextClassifier } from './classifier';
 import { DEFAULT_PREPROCESSOR, type TextPreprocessorConfig } from './config';
 import { type EncodedTexts, spreadLimit } from './data';
@@ -22,7 +23,8 @@ import {
 import { getRecipe, type ReleaseDataset, type ReleaseRecipe, SPLIT_NOTES } from './recipes';
 import { writeTar } from './tar';
 
-export const TEXT_CLASSIFIER_VERSION = '0.1.0';
+// Follows package.json, so a release's peer range moves with the package it needs.
+export const TEXT_CLASSIFIER_VERSION: string = textClassifierPackage.version;
 const POLARITY_FILE = 'amazon-polarity-test-head.ft.txt.gz';
 
 /** Which registered data set a file is, from its name. */
