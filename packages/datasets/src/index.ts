@@ -8,6 +8,7 @@ export { gunzipBytes, gunzipStream, isGzip, maybeGunzip } from './parsers/gzip';
 export { type IdxArray, parseIdx } from './parsers/idx';
 export { decodeJpegRgb } from './parsers/jpeg';
 export { type ArchiveEntry, readTar, safeEntryPath } from './parsers/tar';
+export { writeTar } from './parsers/tar-writer';
 export {
   alignLines,
   type BlitzerReview,

@@ -2,6 +2,8 @@
 import '@attnzoo/attention';
 import './presets';
 
+// Kept for existing callers: the tar writer lives beside the reader in @attnzoo/datasets.
+export { writeTar } from '@attnzoo/datasets';
 export { type FitOptions, type Prediction, setPresetLoader, TextClassifier } from './classifier';
 export {
   DEFAULT_PREPROCESSOR,
@@ -30,4 +32,3 @@ export {
   type ReleaseRecipe,
   SPLIT_NOTES,
 } from './recipes';
-export { writeTar } from './tar';

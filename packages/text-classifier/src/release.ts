@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { loadDataset, readTar, type TextSplit } from '@attnzoo/datasets/node';
+import { loadDataset, readTar, type TextSplit, writeTar } from '@attnzoo/datasets/node';
 import { type PresetMetadata, renderModelCard, save } from '@attnzoo/hub/node';
 import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import { trainSentencePiece } from '@attnzoo/tokenizer/node';
@@ -21,7 +21,6 @@ import {
   type PretokenizedHeader,
 } from './pretokenized';
 import { getRecipe, type ReleaseDataset, type ReleaseRecipe, SPLIT_NOTES } from './recipes';
-import { writeTar } from './tar';
 
 // Follows package.json, so a release's peer range moves with the package it needs.
 export const TEXT_CLASSIFIER_VERSION: string = textClassifierPackage.version;

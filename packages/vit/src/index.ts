@@ -1,6 +1,8 @@
 import '@attnzoo/attention';
 import './register';
 
+// Kept for existing callers: the tar writer lives beside the reader in @attnzoo/datasets.
+export { writeTar } from '@attnzoo/datasets';
 export { ViTBackbone } from './backbone';
 export {
   type FitOptions,
@@ -36,4 +38,3 @@ export {
   releasePackageName,
   type TrainingRecipe,
 } from './presets';
-export { writeTar } from './tar';

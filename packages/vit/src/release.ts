@@ -1,17 +1,16 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { modelCost } from '@attnzoo/attention';
-import { type ImageSplit, readTar, safeEntryPath } from '@attnzoo/datasets';
+import { type ImageSplit, readTar, safeEntryPath, writeTar } from '@attnzoo/datasets';
 import { type PresetMetadata, renderModelCard } from '@attnzoo/hub';
 import { fromPretrained, save } from '@attnzoo/hub/node';
 import { type Callback, type EpochLogs, progressBar } from '@attnzoo/train';
+// The release's peer range follows this package's own version, so a bump cannot strand releases.
+import vitPackage from '../package.json' with { type: 'json' };
 import { ImageClassifier } from './classifier';
 import type { ViTBackboneConfig } from './config';
 import { loadImageData } from './datasets-node';
 import { getRecipe, type ImageDatasetName, type ReleaseRecipe, releasePackageName } from './presets';
-import { writeTar } from './tar';
-// The release's peer range follows this package's own version, so a bump cannot strand releases.
-import vitPackage from '../package.json' with { type: 'json' };
 
 export type Log = (line: string) => void;
 

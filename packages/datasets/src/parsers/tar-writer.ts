@@ -1,7 +1,7 @@
 /**
- * A minimal ustar writer (regular files, mode 0644, fixed mtime so the same files give the same
- * bytes): packs a release folder into the one file a GPU run brings back. `readTar` from
- * @attnzoo/datasets reads it.
+ * A minimal ustar writer: regular files only, paths ≤ 100 bytes (or split into prefix/name),
+ * mode 0644, mtime given (default 0) so the same files give the same bytes. Enough to pack a
+ * release folder (a model-release package) into one file; `readTar` reads it back.
  */
 export function writeTar(files: { path: string; bytes: Uint8Array }[], mtime = 0): Uint8Array {
   const enc = new TextEncoder();
@@ -27,8 +27,8 @@ export function writeTar(files: { path: string; bytes: Uint8Array }[], mtime = 0
     put(octal(0, 8), 116, 8);
     put(octal(f.bytes.length, 12), 124, 12);
     put(octal(mtime, 12), 136, 12);
-    header.fill(0x20, 148, 156);
-    header[156] = 0x30;
+    header.fill(0x20, 148, 156); // checksum field counts as spaces
+    header[156] = 0x30; // '0': regular file
     put('ustar\u000000', 257, 8);
     put(prefix, 345, 155);
     let sum = 0;
