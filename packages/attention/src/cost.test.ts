@@ -95,6 +95,15 @@ describe('multiply-adds', () => {
     expect(at(2 * d + 1).sup).toBeGreaterThan(at(2 * d + 1).sdpa);
   });
 
+  it('modelCost handles layers shared by several models (several inbound nodes)', () => {
+    const shared = layers.dense({ units: 4 });
+    const a = input({ shape: [3, 8] });
+    const b = input({ shape: [5, 8] });
+    shared.apply(b); // a second call, as incremental decoders do
+    const m = functionalModel({ inputs: a, outputs: shared.apply(a) as never });
+    expect(modelCost(m).multiplyAdds.dense).toBe(3 * 8 * 4);
+  });
+
   it('modelCost splits a model into attention and total parameters', () => {
     const x = input({ shape: [10, 16] });
     const block = new TransformerEncoderBlock({

@@ -89,7 +89,8 @@ export function modelCost(model: LayersModel): ModelCost {
       attentionMacs += cost.multiplyAdds.total;
       attentionLayers.push({ name: layer.name, variant: layer.variant, cost });
     } else if (layer.getClassName() === 'Dense') {
-      const inShape = (layer.input as { shape: (number | null)[] }).shape;
+      // The first call's input: a layer reused by several models (decoder steps) has several inbound nodes.
+      const inShape = (layer.getInputAt(0) as { shape: (number | null)[] }).shape;
       const kernel = (layer.getWeights()[0]?.shape ?? [0, 0]) as number[];
       // Every leading dimension except the batch is a token that the dense layer processes.
       const tokens = inShape.slice(1, -1).reduce<number>((n, dim) => n * (dim ?? 1), 1);
