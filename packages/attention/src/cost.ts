@@ -89,8 +89,7 @@ export function modelCost(model: LayersModel): ModelCost {
       attentionMacs += cost.multiplyAdds.total;
       attentionLayers.push({ name: layer.name, variant: layer.variant, cost });
     } else if (layer.getClassName() === 'Dense') {
-      // The first call's input: a layer reused by several models (decoder steps) has several inbound nodes.
-      const inShape = (layer.getInputAt(0) as { shape: (number | null)[] }).shape;
+      const inShape = (layer.getInputAt(nodeIndexIn(model, layer)) as { shape: (number | null)[] }).shape;
       const kernel = (layer.getWeights()[0]?.shape ?? [0, 0]) as number[];
       // Every leading dimension except the batch is a token that the dense layer processes.
       const tokens = inShape.slice(1, -1).reduce<number>((n, dim) => n * (dim ?? 1), 1);
@@ -103,4 +102,16 @@ export function modelCost(model: LayersModel): ModelCost {
     multiplyAdds: { attention: attentionMacs, dense: denseMacs, total: attentionMacs + denseMacs },
     attentionLayers,
   };
+}
+
+/**
+ * Which of a layer's calls belongs to this model: a layer shared with other models (an
+ * incremental decoder's step model, say) has one inbound node per call. tfjs keys a model's
+ * nodes as `<layer name>_ib-<index>`.
+ */
+function nodeIndexIn(model: LayersModel, layer: LayersModel['layers'][number]): number {
+  const nodes = (model as unknown as { containerNodes?: Set<string> }).containerNodes;
+  const count = (layer as unknown as { inboundNodes: unknown[] }).inboundNodes.length;
+  for (let i = 0; i < count; i++) if (nodes?.has(`${layer.name}_ib-${i}`)) return i;
+  return 0;
 }
