@@ -12,27 +12,13 @@ import { loadTranslator, splitParallel, Translator } from '@attnzoo/seq2seq-tran
 import { encodePretokenized, TextClassifier } from '@attnzoo/text-classifier/node';
 import { trainSentencePiece } from '@attnzoo/tokenizer/node';
 import { ImageClassifier, saveClassifier } from '@attnzoo/vit/node';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { chooseBackend } from './backend';
-import { main } from './main';
+import { cli } from './testing/run-cli';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
 const sharedData = resolve(root, '../shared/data');
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
 
 /** A minimal greyscale PNG (one IDAT, filter 0 per row), so predict reads real image files. */
 function png(pixels: Uint8Array, width: number, height: number): Uint8Array {
