@@ -29,7 +29,7 @@ describe('released text classifiers', () => {
     for (const r of releases) {
       const pkg = JSON.parse(readFileSync(join(modelsDir, r, 'package.json'), 'utf8'));
       expect(pkg.name).toBe(`@attnzoo/model-${r}`);
-      expect(pkg.peerDependencies?.['@attnzoo/text-classifier']).toBeTruthy();
+      expect(pkg.peerDependencies?.['@attnzoo/text-classifier']).toMatch(/^\^\d+\.\d+\.\d+$/);
       const meta = JSON.parse(readFileSync(join(modelsDir, r, 'preset', 'metadata.json'), 'utf8'));
       const acc = meta.metrics?.find(
         (m: { name: string; split?: string }) => m.name === 'accuracy' && m.split?.startsWith('test'),
