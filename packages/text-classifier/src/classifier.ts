@@ -12,9 +12,11 @@ import { SentencePieceTokenizer, TokenizerError } from '@attnzoo/tokenizer';
 import {
   accuracy,
   type Callback,
+  type CheckpointStore,
   type EarlyStoppingConfig,
   evaluate as evaluateModel,
   loadCheckpointWeights,
+  type LrSchedule,
   MemoryCheckpointStore,
   type TrainResult,
   train,
@@ -70,6 +72,11 @@ export interface FitOptions {
   /** End with the weights of the best epoch by `monitor`, also when no early stop happened. */
   keepBest?: boolean;
   callbacks?: Callback[];
+  /** A learning-rate schedule; replaces the default warm-up + cosine from `peakLr` and `warmupFraction`. */
+  lr?: LrSchedule;
+  /** Where to keep per-epoch checkpoints (and resume from, with `resume`); `keepBest` uses it too. */
+  checkpoints?: CheckpointStore;
+  resume?: boolean;
 }
 
 type PresetLoader = (source: string, options?: FromPretrainedOptions) => Promise<LoadedPreset>;
@@ -315,7 +322,7 @@ export class TextClassifier {
     const tr = spreadLimit(enc(o.train), o.trainLimit);
     const batchSize = o.batchSize ?? 64;
     const totalSteps = Math.ceil(tr.count / batchSize) * o.epochs;
-    const store = o.keepBest ? new MemoryCheckpointStore() : undefined;
+    const store = o.checkpoints ?? (o.keepBest ? new MemoryCheckpointStore() : undefined);
     const result = await train({
       model: this.model,
       train: encodedBatches(tr, { batchSize, shuffle: true }),
@@ -324,20 +331,23 @@ export class TextClassifier {
       epochs: o.epochs,
       seed: o.seed ?? 0,
       optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? 0.01 },
-      lr: warmupCosineLr({
-        peakLr: o.peakLr ?? 1e-3,
-        warmupSteps: Math.max(1, Math.round(totalSteps * (o.warmupFraction ?? 0.05))),
-        totalSteps,
-      }),
+      lr:
+        o.lr ??
+        warmupCosineLr({
+          peakLr: o.peakLr ?? 1e-3,
+          warmupSteps: Math.max(1, Math.round(totalSteps * (o.warmupFraction ?? 0.05))),
+          totalSteps,
+        }),
       clipNorm: o.clipNorm ?? 1,
       labelSmoothing: o.labelSmoothing ?? 0,
       metrics: [accuracy()],
       earlyStopping: o.earlyStopping,
       monitor: o.monitor,
       checkpoints: store,
+      resume: o.resume,
       callbacks: o.callbacks ?? [],
     });
-    const best = store && (await store.load('best'));
+    const best = o.keepBest && store ? await store.load('best') : undefined;
     if (best) loadCheckpointWeights(this.model, best);
     return result;
   }

@@ -4,7 +4,9 @@ import { fromPretrained as hubFromPretrained } from '@attnzoo/hub';
 import {
   accuracy,
   type Callback,
+  type CheckpointStore,
   evaluate as evaluateModel,
+  type LrSchedule,
   type TrainResult,
   train,
   warmupCosineLr,
@@ -59,6 +61,11 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** Use only the first N training examples. */
   trainLimit?: number;
+  /** A learning-rate schedule; replaces the default warm-up + cosine from `peakLr` and `warmupFraction`. */
+  lr?: LrSchedule;
+  /** Where to keep per-epoch checkpoints (and resume from, with `resume`). */
+  checkpoints?: CheckpointStore;
+  resume?: boolean;
 }
 
 /** The classifier's head layer name: `withNewHead` replaces exactly this layer. */
@@ -264,15 +271,19 @@ export class ImageClassifier {
       epochs: o.epochs,
       seed: o.seed ?? 0,
       optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? 0.05 },
-      lr: warmupCosineLr({
-        peakLr: o.peakLr ?? 1e-3,
-        warmupSteps: Math.max(1, Math.round(totalSteps * (o.warmupFraction ?? 0.05))),
-        totalSteps,
-      }),
+      lr:
+        o.lr ??
+        warmupCosineLr({
+          peakLr: o.peakLr ?? 1e-3,
+          warmupSteps: Math.max(1, Math.round(totalSteps * (o.warmupFraction ?? 0.05))),
+          totalSteps,
+        }),
       clipNorm: o.clipNorm ?? 1,
       labelSmoothing: o.labelSmoothing ?? 0,
       metrics: [accuracy()],
       callbacks: o.callbacks ?? [],
+      checkpoints: o.checkpoints,
+      resume: o.resume,
     });
   }
 

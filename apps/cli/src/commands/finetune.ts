@@ -4,10 +4,10 @@ import { basename, join, resolve } from 'node:path';
 import { modelCost } from '@attnzoo/attention';
 import { type PresetMetadata, save } from '@attnzoo/hub/node';
 import { fitTranslator, loadTranslator } from '@attnzoo/seq2seq-translator/node';
-import { encodedBatches, loadTrainingData, spreadLimit, TextClassifier } from '@attnzoo/text-classifier/node';
-import { accuracy, type Callback, type EpochLogs, type TrainResult, train } from '@attnzoo/train';
+import { loadTrainingData, spreadLimit, TextClassifier } from '@attnzoo/text-classifier/node';
+import type { Callback, EpochLogs, TrainResult } from '@attnzoo/train';
 import { DiskCheckpointStore } from '@attnzoo/train/node';
-import { ImageClassifier, loadImageData, saveClassifier, splitBatches } from '@attnzoo/vit/node';
+import { ImageClassifier, loadImageData, saveClassifier } from '@attnzoo/vit/node';
 import { chooseBackend } from '../backend';
 import { UsageError } from '../command';
 import { measurementEnvironment } from '../environment';
@@ -127,16 +127,14 @@ async function finetuneVit(c: RunContext, out: string): Promise<Trained> {
     `finetune: ${trainSplit.count} training and ${testSplit.count} test images of ${dataset} (${loaded.source})`,
   );
   const totalSteps = Math.ceil(trainSplit.count / s.batchSize) * s.epochs;
-  const result = await train({
-    model: classifier.model,
-    train: splitBatches(trainSplit, classifier.preprocessor, { batchSize: s.batchSize, train: true }),
-    test: splitBatches(testSplit, classifier.preprocessor, { batchSize: 256 }),
+  const result = await classifier.fit({
+    train: trainSplit,
+    test: testSplit,
     epochs: s.epochs,
+    batchSize: s.batchSize,
     seed: s.seed,
-    optimizer: { type: 'adamw', weightDecay: s.weightDecay },
+    weightDecay: s.weightDecay,
     lr: learningRate({ schedule: s.schedule, peakLr: s.lr, warmup: s.warmup, totalSteps }),
-    clipNorm: 1,
-    metrics: [accuracy()],
     callbacks: c.callbacks,
     checkpoints: c.store,
     resume: c.resume,
@@ -188,16 +186,14 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
   const te = spreadLimit(data.splits.test, s.testLimit);
   c.log(`finetune: ${tr.count} training and ${te.count} test texts of ${data.dataset}`);
   const totalSteps = Math.ceil(tr.count / s.batchSize) * s.epochs;
-  const result = await train({
-    model: clf.model,
-    train: encodedBatches(tr, { batchSize: s.batchSize, shuffle: true }),
-    test: encodedBatches(te, { batchSize: 256 }),
+  const result = await clf.fit({
+    train: tr,
+    test: te,
     epochs: s.epochs,
+    batchSize: s.batchSize,
     seed: s.seed,
-    optimizer: { type: 'adamw', weightDecay: s.weightDecay },
+    weightDecay: s.weightDecay,
     lr: learningRate({ schedule: s.schedule, peakLr: s.lr, warmup: s.warmup, totalSteps }),
-    clipNorm: 1,
-    metrics: [accuracy()],
     callbacks: c.callbacks,
     checkpoints: c.store,
     resume: c.resume,
