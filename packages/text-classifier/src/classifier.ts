@@ -20,7 +20,7 @@ import {
   MemoryCheckpointStore,
   type TrainResult,
   train,
-  warmupCosineLr,
+  warmupCosineByFraction,
 } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -333,9 +333,9 @@ export class TextClassifier {
       optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? 0.01 },
       lr:
         o.lr ??
-        warmupCosineLr({
+        warmupCosineByFraction({
           peakLr: o.peakLr ?? 1e-3,
-          warmupSteps: Math.max(1, Math.round(totalSteps * (o.warmupFraction ?? 0.05))),
+          warmupFraction: o.warmupFraction ?? 0.05,
           totalSteps,
         }),
       clipNorm: o.clipNorm ?? 1,

@@ -22,7 +22,13 @@ export { type CrossEntropyOptions, type LossFn, sparseCrossEntropy } from './los
 export { accuracy, type Metric, type MetricContext, topKAccuracy } from './metrics';
 export { AdamW, type AdamWOptions, type OptimizerState } from './optimizer';
 export { Rng, type RngState, withSeededRandom } from './rng';
-export { constantLr, type LrSchedule, type WarmupCosineOptions, warmupCosineLr } from './schedule';
+export {
+  constantLr,
+  type LrSchedule,
+  type WarmupCosineOptions,
+  warmupCosineByFraction,
+  warmupCosineLr,
+} from './schedule';
 export {
   type BatchLogs,
   type Callback,

@@ -45,6 +45,23 @@ export function warmupCosineLr(opts: WarmupCosineOptions): LrSchedule {
   };
 }
 
+/**
+ * Warmup + cosine with the warmup given as a fraction of the run (at least one step), the form
+ * task packages and the CLI expose: `warmupFraction` 0.05 of 1,000 steps warms up for 50.
+ */
+export function warmupCosineByFraction(opts: {
+  peakLr: number;
+  warmupFraction: number;
+  totalSteps: number;
+}): LrSchedule {
+  const { peakLr, warmupFraction, totalSteps } = opts;
+  if (!Number.isFinite(warmupFraction) || warmupFraction < 0 || warmupFraction > 1) {
+    throw new Error(`warmupFraction must be between 0 and 1, got ${warmupFraction}`);
+  }
+  const warmupSteps = Math.max(1, Math.round(totalSteps * warmupFraction));
+  return warmupCosineLr({ peakLr, warmupSteps, totalSteps });
+}
+
 function assertRate(x: number, name: string): void {
   if (!Number.isFinite(x) || x < 0) throw new Error(`${name} must be a finite number >= 0, got ${x}`);
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { constantLr, train, warmupCosineLr } from '../src/index';
+import { constantLr, train, warmupCosineByFraction, warmupCosineLr } from '../src/index';
 import { blobSource, tinyModel, useCpu } from './helpers';
 
 beforeAll(useCpu);
@@ -26,6 +26,17 @@ describe('learning-rate schedules', () => {
     for (const [step, lr] of expected) expect(s(step)).toBeCloseTo(lr, 12);
     // monotone after warmup
     for (let i = 4; i < 12; i++) expect(s(i + 1)).toBeLessThanOrEqual(s(i));
+  });
+
+  it('a warmup fraction becomes whole steps, at least one', () => {
+    const byFraction = warmupCosineByFraction({ peakLr: 0.1, warmupFraction: 0.05, totalSteps: 1000 });
+    const bySteps = warmupCosineLr({ peakLr: 0.1, warmupSteps: 50, totalSteps: 1000 });
+    for (const step of [0, 25, 49, 50, 500, 999]) expect(byFraction(step)).toBe(bySteps(step));
+    const tiny = warmupCosineByFraction({ peakLr: 0.1, warmupFraction: 0.05, totalSteps: 4 });
+    expect(tiny(0)).toBe(0.1); // one warmup step reaches the peak
+    expect(() => warmupCosineByFraction({ peakLr: 0.1, warmupFraction: 1.5, totalSteps: 10 })).toThrow(
+      'warmupFraction must be between 0 and 1, got 1.5',
+    );
   });
 
   it('rejects a totalSteps shorter than the warmup', () => {

@@ -9,7 +9,7 @@ import {
   type LrSchedule,
   type TrainResult,
   train,
-  warmupCosineLr,
+  warmupCosineByFraction,
 } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -273,9 +273,9 @@ export class ImageClassifier {
       optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? 0.05 },
       lr:
         o.lr ??
-        warmupCosineLr({
+        warmupCosineByFraction({
           peakLr: o.peakLr ?? 1e-3,
-          warmupSteps: Math.max(1, Math.round(totalSteps * (o.warmupFraction ?? 0.05))),
+          warmupFraction: o.warmupFraction ?? 0.05,
           totalSteps,
         }),
       clipNorm: o.clipNorm ?? 1,

@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { modelCost } from '@attnzoo/attention';
-import { type Callback, constantLr, type LrSchedule, progressBar, warmupCosineLr } from '@attnzoo/train';
+import {
+  type Callback,
+  constantLr,
+  type LrSchedule,
+  progressBar,
+  warmupCosineByFraction,
+} from '@attnzoo/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UsageError } from '../command';
 
@@ -58,13 +64,9 @@ export interface ScheduleOptions {
 
 /** Linear warm-up, then cosine decay to 0 or a constant rate. */
 export function learningRate(o: ScheduleOptions): LrSchedule {
-  const warmupSteps = Math.round(o.warmup * o.totalSteps);
   if (o.schedule === 'cosine')
-    return warmupCosineLr({
-      peakLr: o.peakLr,
-      warmupSteps: Math.max(1, warmupSteps),
-      totalSteps: o.totalSteps,
-    });
+    return warmupCosineByFraction({ peakLr: o.peakLr, warmupFraction: o.warmup, totalSteps: o.totalSteps });
+  const warmupSteps = Math.round(o.warmup * o.totalSteps);
   const flat = constantLr(o.peakLr);
   return warmupSteps > 0
     ? (step) => (step < warmupSteps ? (o.peakLr * (step + 1)) / warmupSteps : flat(step))
