@@ -64,5 +64,8 @@ for (const f of [
 ]) {
   cpSync(join(wasmDir, 'dist', f), join(out, f));
 }
+// The bundles too (about 4 MB each → 0.4 MB): scripts/device/setup.sh unpacks every .xz there.
+for (const f of readdirSync(out).filter((f) => f.endsWith('.mjs')))
+  execFileSync('xz', ['-T2', '-f', join(out, f)]);
 writeFileSync(join(out, 'BUILT_FROM'), `${readFileSync(join(root, '.git/HEAD'), 'utf8')}`);
 console.log(`bundled into ${out}`);

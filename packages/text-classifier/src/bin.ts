@@ -5,7 +5,7 @@
  *
  *   train-tokenizer --data <imdb|amazon tar.gz> --out <dir> [--vocab 8000]
  *   pretokenize --data <tar.gz> --tokenizer <model> --max-length L --out <file.bin[.gz]> [--add-bos] [--polarity <ft.txt.gz>]
- *   train-release <preset> --data <tar.gz|file.bin[.gz]> [--tokenizer <model>] --out <path> [--epochs N]
+ *   train-release <preset> --data <tar.gz|file.bin[.gz]> [--tokenizer <model>] --out <path> [--epochs N] [--budget-minutes M]
  *                 [--backend auto|webgpu|wasm|cpu|tensorflow] [--train-limit N] [--eval-limit N] [--summary file.json]
  *   unpack <release.tar> --into models/ [--overwrite]
  *   finetune --from <preset|folder|release.tar> --data <tar.gz|file.bin[.gz]> [--epochs 1] [--lr 3e-4] [--batch-size 32] [--out <dir|path.tar>]
@@ -64,6 +64,14 @@ function int(a: Args, k: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${k} must be a positive integer, got ${v}`);
+  return n;
+}
+
+function positive(a: Args, k: string): number | undefined {
+  const v = str(a, k, false);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n > 0)) throw new Error(`--${k} must be a positive number, got ${v}`);
   return n;
 }
 
@@ -152,6 +160,7 @@ async function main(): Promise<void> {
         tokenizer: str(a, 'tokenizer', false),
         out: str(a, 'out')!,
         epochs: int(a, 'epochs'),
+        budgetMinutes: positive(a, 'budget-minutes'),
         trainLimit: int(a, 'train-limit'),
         evalLimit: int(a, 'eval-limit'),
         backend: b.name,

@@ -8,7 +8,7 @@ import { loadDataset, readTar, type TextSplit, writeTar } from '@attnzoo/dataset
 import { type PresetMetadata, renderModelCard, save } from '@attnzoo/hub/node';
 import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import { trainSentencePiece } from '@attnzoo/tokenizer/node';
-import type { EpochLogs } from '@attnzoo/train';
+import { type EpochLogs, epochsWithinBudget, stepTimer } from '@attnzoo/train';
 import textClassifierPackage from '../package.json' with { type: 'json' };
 import { TextClassifier } from './classifier';
 import { DEFAULT_PREPROCESSOR, type TextPreprocessorConfig } from './config';
@@ -238,6 +238,8 @@ export interface TrainReleaseOptions {
   /** Output path; the release is written to `<out>.tar` (`.tar` added unless present). */
   out: string;
   epochs?: number;
+  /** Cap training to about this many minutes: the epochs are chosen from a short timing probe. */
+  budgetMinutes?: number;
   trainLimit?: number;
   /** Validate and test on this many rows spread over each split (default: all; smoke runs only). */
   evalLimit?: number;
@@ -270,6 +272,47 @@ function recipePreprocessor(r: ReleaseRecipe): TextPreprocessorConfig {
   };
 }
 
+/**
+ * Times a few training steps of a throwaway model of the recipe's shape (after warm-up steps that
+ * compile the kernels) and returns how many of `wanted` epochs fit `budgetSeconds`.
+ */
+async function epochsForBudget(
+  r: ReleaseRecipe,
+  classNames: string[],
+  tok: SentencePieceTokenizer,
+  train: Parameters<TextClassifier['fit']>[0]['train'],
+  trainExamples: number,
+  budgetSeconds: number,
+  wanted: number,
+  log: (line: string) => void,
+): Promise<number> {
+  const { batchSize } = r.training;
+  const warm = 6;
+  const probe = await TextClassifier.create({ ...r.model, classNames }, tok);
+  const timer = stepTimer(warm);
+  await probe.fit({
+    train,
+    epochs: 1,
+    batchSize,
+    peakLr: 1e-4,
+    trainLimit: Math.min(trainExamples, batchSize * (warm + 24)),
+    callbacks: [timer.callback],
+  });
+  probe.model.dispose();
+  const perStep = timer.secondsPerStep();
+  const { epochs, secondsPerEpoch } = epochsWithinBudget({
+    secondsPerStep: perStep,
+    stepsPerEpoch: Math.ceil(trainExamples / batchSize),
+    budgetSeconds,
+    wanted,
+    epochOverhead: 1.15, // validation after every epoch
+  });
+  log(
+    `budget: ${(perStep * 1000).toFixed(1)} ms/step (median of ${timer.measured()}), about ${secondsPerEpoch.toFixed(1)} s/epoch: ${epochs} of ${wanted} epochs fit ${Math.round(budgetSeconds)} s`,
+  );
+  return epochs;
+}
+
 /** Trains a release from scratch with its recipe, evaluates it, and writes one `<out>.tar` model-release package. */
 export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSummary> {
   const log = o.log ?? ((l: string) => console.error(l));
@@ -282,8 +325,20 @@ export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSumma
     throw new Error(`${o.preset} is trained on ${r.dataset}, but ${o.data} holds ${data.dataset}`);
   const tok = await SentencePieceTokenizer.fromBytes(data.tokenizerBytes);
   const clf = await TextClassifier.create({ ...r.model, classNames: data.classNames }, tok);
-  const epochs = o.epochs ?? r.training.epochs;
   const trainExamples = Math.min(data.splits.train.count, o.trainLimit ?? Number.POSITIVE_INFINITY);
+  let epochs = o.epochs ?? r.training.epochs;
+  if (o.budgetMinutes !== undefined) {
+    epochs = await epochsForBudget(
+      r,
+      data.classNames,
+      tok,
+      data.splits.train,
+      trainExamples,
+      o.budgetMinutes * 60,
+      epochs,
+      log,
+    );
+  }
   log(
     `${o.preset}: ${trainExamples} training examples, ${epochs} epochs, ${clf.parameters().total} parameters`,
   );

@@ -1,3 +1,4 @@
+export { epochsWithinBudget, stepTimer } from './budget';
 export { type ProgressOptions, progressBar } from './callbacks';
 export {
   assertSameSignature,
@@ -20,7 +21,7 @@ export {
 } from './data';
 export { type CrossEntropyOptions, type LossFn, sparseCrossEntropy } from './loss';
 export { accuracy, type Metric, type MetricContext, topKAccuracy } from './metrics';
-export { AdamW, type AdamWOptions, type OptimizerState } from './optimizer';
+export { AdamW, type AdamWOptions, type ApplyOptions, type OptimizerState } from './optimizer';
 export { Rng, type RngState, withSeededRandom } from './rng';
 export {
   constantLr,

@@ -429,20 +429,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             }
             const missing = trainable.findIndex((_, i) => !gradList[i]);
             if (missing >= 0) throw new Error(`no gradient for weight '${trainable[missing].name}'`);
-            if (opts.clipNorm !== undefined) {
-              const clipNorm = opts.clipNorm;
-              const clipped = tf.tidy(() => {
-                // Sum of squares by pairwise adds (tf.addN's packed WebGPU kernel fails to compile on Dawn).
-                const sq = gradList.map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b));
-                const norm = tf.sqrt(sq);
-                const scale = tf.div(tf.scalar(clipNorm), tf.maximum(norm, tf.scalar(clipNorm)));
-                return gradList.map((g) => tf.mul(g, scale));
-              });
-              optimizer.apply(clipped, lr);
-              tf.dispose(clipped);
-            } else {
-              optimizer.apply(gradList, lr);
-            }
+            optimizer.apply(gradList, lr, { clipNorm: opts.clipNorm });
             step += 1;
             lossSum += lossValue;
             batches += 1;

@@ -97,3 +97,54 @@ describe('AdamW', () => {
     tf.dispose([...va, ...vb]);
   });
 });
+
+describe('AdamW clipping', () => {
+  it('scales all gradients by one factor when their global norm exceeds clipNorm', () => {
+    // grads (3, 4) have norm 5; clipped to 1 they become (0.6, 0.8): Adam's first step moves each
+    // weight by lr * sign(g) either way, so compare the first moments through a second optimizer
+    const mk = () => [tf.variable(tf.tensor1d([0])), tf.variable(tf.tensor2d([[0]]))];
+    const a = mk();
+    const b = mk();
+    const clipped = new AdamW(a, { beta1: 0, beta2: 0.5 });
+    const manual = new AdamW(b, { beta1: 0, beta2: 0.5 });
+    const g = [tf.tensor1d([3]), tf.tensor2d([[4]])];
+    const scaled = [tf.tensor1d([0.6]), tf.tensor2d([[0.8]])];
+    clipped.apply(g, 0.1, { clipNorm: 1 });
+    manual.apply(scaled, 0.1);
+    for (let i = 0; i < 2; i++) {
+      expect(a[i].dataSync()[0]).toBeCloseTo(b[i].dataSync()[0], 6);
+      expect(a[i].dataSync()[0]).toBeCloseTo(-0.1, 4); // it moved
+    }
+    // and a norm under the limit is left alone
+    const c = mk();
+    const loose = new AdamW(c, { beta1: 0, beta2: 0.5 });
+    loose.apply(g, 0.1, { clipNorm: 10 });
+    const d = mk();
+    const plain = new AdamW(d, { beta1: 0, beta2: 0.5 });
+    plain.apply(g, 0.1);
+    expect(Array.from(c[1].dataSync())).toEqual(Array.from(d[1].dataSync()));
+    expect(() => plain.apply(g, 0.1, { clipNorm: 0 })).toThrow(/clipNorm must be > 0/);
+    tf.dispose([...a, ...b, ...c, ...d, ...g, ...scaled]);
+    for (const o of [clipped, manual, loose, plain]) o.dispose();
+  });
+
+  it('an update is a fixed number of kernels plus one per weight, not a dozen per weight', () => {
+    const vars = Array.from({ length: 40 }, (_, i) => tf.variable(tf.fill([3, 2], i / 10)));
+    const opt = new AdamW(vars, { weightDecay: 0.1 });
+    const g = vars.map((v) => tf.onesLike(v));
+    opt.apply(g, 0.01); // warm
+    const before = tf.memory().numTensors;
+    let kernels = 0;
+    return tf
+      .profile(() => opt.apply(g, 0.01, { clipNorm: 1 }))
+      .then((info) => {
+        // Reshape only relabels a tensor (no dispatch on WebGPU); everything else is a kernel launch
+        // (a per-tensor update launches about a dozen kernels per weight: 480 here)
+        kernels = info.kernels.filter((k) => k.name !== 'Reshape').length;
+        expect(kernels).toBeLessThan(40 + 30);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([...vars, ...g]);
+        opt.dispose();
+      });
+  });
+});

@@ -4,7 +4,7 @@ import { modelCost } from '@attnzoo/attention';
 import { type ImageSplit, readTar, safeEntryPath, writeTar } from '@attnzoo/datasets';
 import { type PresetMetadata, renderModelCard } from '@attnzoo/hub';
 import { fromPretrained, save } from '@attnzoo/hub/node';
-import { type Callback, type EpochLogs, progressBar } from '@attnzoo/train';
+import { type Callback, type EpochLogs, epochsWithinBudget, progressBar, stepTimer } from '@attnzoo/train';
 // The release's peer range follows this package's own version, so a bump cannot strand releases.
 import vitPackage from '../package.json' with { type: 'json' };
 import { ImageClassifier } from './classifier';
@@ -65,30 +65,25 @@ async function epochsForBudget(
     preprocessor: recipe.preprocessor,
     numClasses: recipe.numClasses,
   });
-  const times: number[] = [];
-  let last = 0;
+  const timer = stepTimer(warm);
   await probe.fit({
     train,
     epochs: 1,
     batchSize,
     trainLimit: Math.min(train.count, batchSize * (warm + steps)),
     peakLr: 1e-4,
-    callbacks: [
-      {
-        onBatchEnd: (l) => {
-          times.push(l.seconds - last);
-          last = l.seconds;
-        },
-      },
-    ],
+    callbacks: [timer.callback],
   });
   probe.dispose();
-  const measured = times.slice(warm).sort((a, b) => a - b);
-  const perStep = measured.length ? measured[Math.floor(measured.length / 2)] : times[times.length - 1];
-  const perEpoch = perStep * Math.ceil(train.count / batchSize) * 1.05;
-  const epochs = Math.max(1, Math.min(wanted, Math.floor(budgetSeconds / perEpoch)));
+  const perStep = timer.secondsPerStep();
+  const { epochs, secondsPerEpoch } = epochsWithinBudget({
+    secondsPerStep: perStep,
+    stepsPerEpoch: Math.ceil(train.count / batchSize),
+    budgetSeconds,
+    wanted,
+  });
   log(
-    `budget: ${(perStep * 1000).toFixed(1)} ms/step (median of ${measured.length}), about ${perEpoch.toFixed(1)} s/epoch: ` +
+    `budget: ${(perStep * 1000).toFixed(1)} ms/step (median of ${timer.measured()}), about ${secondsPerEpoch.toFixed(1)} s/epoch: ` +
       `${epochs} of ${wanted} epochs fit ${Math.round(budgetSeconds)} s`,
   );
   return epochs;

@@ -1,0 +1,51 @@
+import type { Callback } from './trainer';
+
+/**
+ * Times training steps from `onBatchEnd`, ignoring the first `warmup` (kernel compilation, caches):
+ * pass `callback` to a short probe run, then read `secondsPerStep()`.
+ */
+export function stepTimer(warmup: number): {
+  callback: Callback;
+  secondsPerStep(): number;
+  measured(): number;
+} {
+  const times: number[] = [];
+  let last = 0;
+  const measured = () => times.slice(warmup);
+  return {
+    callback: {
+      onEpochBegin: () => {
+        last = 0;
+      },
+      onBatchEnd: (l) => {
+        times.push(l.seconds - last);
+        last = l.seconds;
+      },
+    },
+    secondsPerStep() {
+      const m = measured().sort((a, b) => a - b);
+      if (m.length) return m[Math.floor(m.length / 2)];
+      if (times.length) return times[times.length - 1];
+      throw new Error('stepTimer: the probe run took no steps; give it more data than warmup batches');
+    },
+    measured: () => measured().length,
+  };
+}
+
+/**
+ * How many of `wanted` epochs fit in `budgetSeconds` at `secondsPerStep` (at least 1), with a
+ * margin for per-epoch work outside the steps (validation, checkpoints).
+ */
+export function epochsWithinBudget(o: {
+  secondsPerStep: number;
+  stepsPerEpoch: number;
+  budgetSeconds: number;
+  wanted: number;
+  /** Multiplies the step time of an epoch; default 1.05. */
+  epochOverhead?: number;
+}): { epochs: number; secondsPerEpoch: number } {
+  if (!(o.budgetSeconds > 0)) throw new Error(`the time budget must be > 0 seconds, got ${o.budgetSeconds}`);
+  const secondsPerEpoch = o.secondsPerStep * o.stepsPerEpoch * (o.epochOverhead ?? 1.05);
+  const epochs = Math.max(1, Math.min(o.wanted, Math.floor(o.budgetSeconds / secondsPerEpoch)));
+  return { epochs, secondsPerEpoch };
+}
