@@ -1,4 +1,5 @@
 export { BACKEND_PREFERENCE, type BackendName, isBackendName, parseBackendName } from './backend-names';
+export { patchReductionGradients } from './reduction-gradients';
 export {
   type BackendAttempt,
   type BackendChoice,

@@ -36,7 +36,9 @@ const MNIST_BACKBONE = {
   channels: 1,
   patchSize: 4, // 7×7 = 49 patches + class token = 50 tokens
   width: 64,
-  depth: 6,
+  // 4 blocks, batch 512: WebGPU in Node pays ~0.3 ms of CPU per kernel launch, so fewer, larger
+  // steps train more epochs in the same time (see bench-results/h200-2026-11-28/vit-step-profile.md)
+  depth: 4,
   numHeads: 4,
   feedForwardWidth: 128,
   pooling: 'class',
@@ -78,8 +80,8 @@ function mnist(variant: AttentionVariant): ReleaseRecipe {
     numClasses: 10,
     training: {
       epochs: 15,
-      batchSize: 256,
-      peakLr: 2e-3,
+      batchSize: 512,
+      peakLr: 3e-3,
       warmupFraction: 0.05,
       weightDecay: 0.05,
       labelSmoothing: 0,
