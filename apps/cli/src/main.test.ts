@@ -7,36 +7,35 @@ import { cli } from './testing/run-cli';
 afterEach(() => vi.restoreAllMocks());
 
 describe('attnzoo quickstart', () => {
-  it('trains a ViT on a real MNIST slice and reports accuracy well above chance', async () => {
+  it('fine-tunes the pretrained vit-mnist-super on a real MNIST slice and reports accuracy before and after', async () => {
     const r = await cli(
       'quickstart',
       '--backend',
       'wasm',
       '--train-size',
-      '2000',
+      '512',
       '--test-size',
-      '500',
-      '--variant',
-      'efficient',
+      '300',
       '--json',
     );
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.backend).toBe('wasm');
-    expect(summary.variant).toBe('efficient');
+    expect(summary.from).toBe('vit-mnist-super');
+    expect(summary.variant).toBe('super');
     expect(summary.epochs).toHaveLength(1);
     expect(Number.isFinite(summary.epochs[0].loss)).toBe(true);
-    // Ten classes: chance is 10 %. One short epoch on 2,000 real digits gets well past it.
-    expect(summary.test.accuracy).toBeGreaterThan(0.25);
-    expect(summary.attentionParameters).toBe(2 * (2 * 64 * 64 + 2 * 64));
+    // The release scored 94.2 % on the first 1,000 test images; a slice of them with its released
+    // weights, then after a short fine-tune at a small learning rate, stays far above chance (10 %).
+    expect(summary.before.accuracy).toBeGreaterThan(0.85);
+    expect(summary.test.accuracy).toBeGreaterThan(0.85);
+    expect(summary.attentionParameters).toBeGreaterThan(0);
   });
 
-  it('rejects an unknown variant with the list of valid ones', async () => {
-    const r = await cli('quickstart', '--variant', 'linear', '--backend', 'cpu');
+  it('refuses a preset that is not an MNIST classifier, saying what to use instead', async () => {
+    const r = await cli('quickstart', '--from', 'textcls-imdb-super', '--backend', 'cpu');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      'Unknown attention variant "linear": use one of sdpa, optimised, efficient, super.',
-    );
+    expect(r.stderr).toMatch(/textcls-imdb-super/);
   });
 });
 

