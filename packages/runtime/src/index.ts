@@ -1,5 +1,5 @@
 export { BACKEND_PREFERENCE, type BackendName, isBackendName, parseBackendName } from './backend-names';
-export { patchReductionGradients } from './reduction-gradients';
+export { patchGradients } from './gradient-fixes';
 export {
   type BackendAttempt,
   type BackendChoice,

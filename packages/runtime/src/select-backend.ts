@@ -1,6 +1,6 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
 import { BACKEND_PREFERENCE, type BackendName, parseBackendName } from './backend-names';
-import { patchReductionGradients } from './reduction-gradients';
+import { patchGradients } from './gradient-fixes';
 import { registerWebGPUBackend, type WebGPUAdapterSummary, type WebGPUNodeOptions } from './webgpu-node';
 
 export interface BackendAttempt {
@@ -40,7 +40,7 @@ export async function selectBackend(
   options: SelectBackendOptions = {},
 ): Promise<BackendChoice> {
   const env = typeof process !== 'undefined' ? process.env : {};
-  patchReductionGradients(tf);
+  patchGradients(tf);
   const requested =
     options.backend !== undefined
       ? parseBackendName(options.backend, 'the --backend option')
