@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registerPreset, unregisterPreset } from '@attnzoo/hub';
 import { save } from '@attnzoo/hub/node';
 import { selectBackend } from '@attnzoo/runtime';
 import { type SentencePieceTokenizer, TokenizerError } from '@attnzoo/tokenizer';
@@ -125,9 +126,15 @@ describe('TextClassifier', () => {
   });
 
   it('a release name that is not installed says which package to install', async () => {
-    await expect(TextClassifier.fromPretrained('textcls-imdb-super')).rejects.toThrow(
-      /@attnzoo\/model-textcls-imdb-super/,
-    );
+    // The real releases are workspace packages here, so a registered name whose package is absent.
+    registerPreset({ name: 'textcls-test-missing', package: '@attnzoo/model-textcls-test-missing' });
+    try {
+      await expect(TextClassifier.fromPretrained('textcls-test-missing')).rejects.toThrow(
+        /npm install @attnzoo\/model-textcls-test-missing/,
+      );
+    } finally {
+      unregisterPreset('textcls-test-missing');
+    }
   });
 
   it('withNewHead keeps the encoder and changes the label set', async () => {
