@@ -329,7 +329,9 @@ describe('attnzoo finetune / evaluate / predict text-classifier', () => {
     expect(s.history.map((h: { lr: number }) => h.lr)).toEqual([0.002, 0.002, 0.002, 0.002]);
     expect(s.trainExamples).toBe(1600);
     expect(s.metric.name).toBe('accuracy');
-    expect(s.metric.value).toBeGreaterThan(0.58);
+    // Chance is 0.5; on 400 reviews 0.55 is two standard errors above it. The tiny model lands at
+    // 0.58-0.62 (spm_train's multi-threaded vocabulary varies between runs), so no tighter bound.
+    expect(s.metric.value).toBeGreaterThan(0.55);
     const e = await cli(
       'evaluate',
       'text-classifier',
