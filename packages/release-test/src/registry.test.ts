@@ -99,6 +99,28 @@ async function node(dir: string, script: string, args: string[]): Promise<Record
   return JSON.parse(line);
 }
 
+/** Type-checks consumer files against the declarations the fresh project installed. */
+async function typecheckConsumer(dir: string, files: string[]): Promise<void> {
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2022',
+        lib: ['es2022', 'dom'],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true, // tfjs-layers' own declarations fail strict checks
+        types: [],
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+      },
+      files,
+    }),
+  );
+  await sh(process.execPath, [TSC, '-p', 'tsconfig.json'], dir);
+}
+
 function recordedAccuracy(presetDir: string, split: string): number {
   const metadata = JSON.parse(readFileSync(join(presetDir, 'metadata.json'), 'utf8'));
   const m = (metadata.metrics as Metric[]).find((x) => x.name === 'accuracy' && x.split === split);
@@ -207,24 +229,7 @@ describe('publish → install from a local registry', () => {
         /version \^2\.0\.0 was requested/,
       );
 
-      writeFileSync(
-        join(dir, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            module: 'nodenext',
-            moduleResolution: 'nodenext',
-            target: 'es2022',
-            lib: ['es2022', 'dom'],
-            strict: true,
-            noEmit: true,
-            skipLibCheck: true, // tfjs-layers' own declarations fail strict checks
-            types: [],
-            typeRoots: [join(ROOT, 'node_modules', '@types')],
-          },
-          files: ['vit-consumer.mts', 'vit-consumer.cts'],
-        }),
-      );
-      await sh(process.execPath, [TSC, '-p', 'tsconfig.json'], dir);
+      await typecheckConsumer(dir, ['vit-consumer.mts', 'vit-consumer.cts']);
       lap('tsc on the TypeScript consumer');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -251,23 +256,7 @@ describe('publish → install from a local registry: text classifier', () => {
       expect(cjs).toEqual({ accuracy: textAccuracy, count: reviews.texts.length });
       lap('text ESM and CommonJS consumers');
 
-      writeFileSync(
-        join(dir, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            module: 'nodenext',
-            moduleResolution: 'nodenext',
-            target: 'es2022',
-            lib: ['es2022', 'dom'],
-            strict: true,
-            noEmit: true,
-            skipLibCheck: true,
-            types: [],
-          },
-          files: ['textcls-consumer.mts'],
-        }),
-      );
-      await sh(process.execPath, [TSC, '-p', 'tsconfig.json'], dir);
+      await typecheckConsumer(dir, ['textcls-consumer.mts']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,3 +1,4 @@
+import { stepTimer } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { ImageClassifier } from './classifier';
 import { RELEASE_RECIPES } from './presets';
@@ -41,23 +42,8 @@ export async function profileTrainingStep(
     preprocessor: recipe.preprocessor,
     numClasses: recipe.numClasses,
   });
-  const times: number[] = [];
-  let last = 0;
-  await clf.fit({
-    train: split,
-    epochs: 1,
-    batchSize,
-    peakLr: 1e-4,
-    callbacks: [
-      {
-        onBatchEnd: (l) => {
-          times.push(l.seconds - last);
-          last = l.seconds;
-        },
-      },
-    ],
-  });
-  const steady = times.slice(4).sort((a, b) => a - b);
+  const timer = stepTimer(4); // the first steps compile kernels
+  await clf.fit({ train: split, epochs: 1, batchSize, peakLr: 1e-4, callbacks: [timer.callback] });
   const info = await tf.profile(async () => {
     await clf.fit({ train: split, epochs: 1, batchSize, trainLimit: batchSize, peakLr: 1e-4 });
     return [];
@@ -73,7 +59,7 @@ export async function profileTrainingStep(
   return {
     preset,
     batchSize,
-    msPerStep: 1000 * steady[Math.floor(steady.length / 2)],
+    msPerStep: 1000 * timer.secondsPerStep(),
     kernelsPerStep: info.kernels.length,
     kernels: [...byName]
       .map(([name, e]) => ({ name, ...e }))
