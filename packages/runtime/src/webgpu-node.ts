@@ -11,6 +11,13 @@ export interface WebGPUNodeOptions {
   adapter?: 'hardware' | 'software';
   /** Extra Dawn toggles, e.g. `['enable-dawn-features=allow_unsafe_apis']`. */
   dawnOptions?: string[];
+  /**
+   * Kernel dispatches recorded before tfjs submits a command buffer (tfjs's flag
+   * WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE, default 15). Defaults to `$ATTNZOO_WEBGPU_SUBMIT_BATCH`,
+   * else tfjs's value. Each submit costs milliseconds of CPU in Dawn under Node, so training
+   * steps of thousands of small kernels go faster with larger batches.
+   */
+  submitBatch?: number;
 }
 
 export interface WebGPUAdapterSummary {
@@ -87,6 +94,9 @@ async function doRegister(tf: typeof tfCore, options: WebGPUNodeOptions): Promis
 
   const webgpu = await import('@tensorflow/tfjs-backend-webgpu');
   patchWebGPUCast(tf, webgpu.webgpu_util as never);
+  // The flag exists once the backend module is evaluated.
+  const submitBatch = submitBatchSize(options.submitBatch);
+  if (submitBatch !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatch);
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   tf.registerBackend(
     'webgpu',
@@ -110,4 +120,18 @@ async function doRegister(tf: typeof tfCore, options: WebGPUNodeOptions): Promis
     3,
   );
   return summary;
+}
+
+/** The submit batch from the option or `$ATTNZOO_WEBGPU_SUBMIT_BATCH`; undefined keeps tfjs's default. */
+export function submitBatchSize(option?: number): number | undefined {
+  const raw = option ?? process.env.ATTNZOO_WEBGPU_SUBMIT_BATCH;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(
+      `The WebGPU submit batch must be a positive integer (dispatches per command buffer), got ${JSON.stringify(raw)}: ` +
+        'fix ATTNZOO_WEBGPU_SUBMIT_BATCH or the submitBatch option.',
+    );
+  }
+  return n;
 }

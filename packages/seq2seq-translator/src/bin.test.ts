@@ -69,6 +69,8 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
           '4',
           '--beam',
           '2',
+          '--beam-sentences',
+          '5',
           '--width',
           '32',
           '--feedForwardWidth',
@@ -93,7 +95,9 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
         backend: 'cpu',
         epochs: 2,
         testSentences: 12,
+        beamSentences: 5,
       });
+      expect(summary.bleu).toBe(summary.greedyBleu); // the headline covers the whole test split: greedy
       expect(summary.bleuSignature).toMatch(/^nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|version:/);
       expect(existsSync(`${release}.tar`)).toBe(true);
       expect(await main(['unpack', `${release}.tar`, '--into', join(dir, 'models')])).toBe(0);
@@ -107,6 +111,10 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
       const metadata = JSON.parse(await fs.readFile(join(pkgDir, 'preset', 'metadata.json'), 'utf8'));
       expect(metadata.weightsDtype).toBe('float16');
       expect(metadata.releaseCheck.sentences).toBe(12);
+      const splits = metadata.metrics.map((m: { name: string; split: string }) => `${m.name} ${m.split}`);
+      expect(splits).toEqual(
+        expect.arrayContaining(['BLEU test', 'BLEU (beam 2) test[:5]', 'BLEU (greedy) test[:5]']),
+      );
       const translator = await loadTranslator(join(pkgDir, 'preset'));
       expect(translator.config.variant).toBe('efficient');
       out.length = 0;

@@ -1,4 +1,4 @@
-export { epochsWithinBudget, stepTimer } from './budget';
+export { epochsWithinBudget, pauseAtTimeLimit, stepTimer, TrainingPaused } from './budget';
 export { type ProgressOptions, progressBar } from './callbacks';
 export {
   assertSameSignature,

@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BackendChoice, selectBackend } from '@attnzoo/runtime';
+import { TrainingPaused } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   evaluatePreset,
@@ -25,9 +26,12 @@ const USAGE = `attnzoo-vit <command> [options]
 
   train-release <preset> --out <folder> [--tar <file.tar>] [--epochs N] [--budget-minutes M]
                 [--batch-size N] [--data <path>] [--train-limit N] [--test-limit N] [--summary <file.json>]
+                [--checkpoints <folder> [--resume] [--time-limit-minutes M]]
                 [--backbone width=16,depth=1,...]  (smoke runs: a smaller model than the recipe's)
       Train a preset from scratch with its recipe, evaluate the saved float16 weights on the
       official test split, write a model-release package folder (and one tar of it).
+      --time-limit-minutes stops after the last epoch that ends in time (exit status 75, checkpoint
+      kept): run the same command with --resume, on this or another machine, to go on.
   finetune --from <preset|folder> --data <dataset> [--data-path <path>] [--epochs 1] [--batch-size N]
                 [--lr X] [--train-limit N] [--test-limit N] [--out <folder>] [--tar <file.tar>] [--summary <file.json>]
       Fine-tune a pretrained classifier on another data set (new head when the labels differ).
@@ -44,6 +48,9 @@ const USAGE = `attnzoo-vit <command> [options]
   Data sets: mnist, fashion-mnist, cifar-10-jpeg, cifar-100. For train-release, --data is the
   path of the preset's data set (MNIST: folder with the 4 IDX files, raw or .gz; CIFAR-10: the
   cifar-10-jpeg-q75.tar.gz file).`;
+
+/** Exit status of a run paused by --time-limit-minutes (EX_TEMPFAIL: try again later). */
+export const EXIT_PAUSED = 75;
 
 const DATASETS: ImageDatasetName[] = ['mnist', 'fashion-mnist', 'cifar-10-jpeg', 'cifar-100'];
 
@@ -171,6 +178,9 @@ export async function main(argv: string[]): Promise<number> {
           'test-limit': { type: 'string' },
           overwrite: { type: 'boolean' },
           backbone: { type: 'string' },
+          checkpoints: { type: 'string' },
+          resume: { type: 'boolean' },
+          'time-limit-minutes': { type: 'string' },
         },
       });
       const name = positionals[0];
@@ -185,6 +195,9 @@ export async function main(argv: string[]): Promise<number> {
         tar: values.tar,
         epochs: int(values.epochs, '--epochs'),
         budgetMinutes: num(values['budget-minutes'], '--budget-minutes'),
+        checkpoints: values.checkpoints,
+        resume: values.resume,
+        timeLimitMinutes: num(values['time-limit-minutes'], '--time-limit-minutes'),
         batchSize: int(values['batch-size'], '--batch-size'),
         data: values.data,
         trainLimit: int(values['train-limit'], '--train-limit'),
@@ -347,6 +360,11 @@ if (isMain) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
+      // A paused run is not a failure: its checkpoint is saved and the same command goes on.
+      if (error instanceof TrainingPaused) {
+        console.error(`paused: ${error.message}`);
+        process.exit(EXIT_PAUSED);
+      }
       console.error(error instanceof Error ? `error: ${error.message}` : error);
       process.exit(1);
     },

