@@ -238,6 +238,8 @@ async function trainRelease(args: ParsedArgs) {
     ],
   });
   const trainSeconds = (performance.now() - t0) / 1000;
+  // What ran: a time budget (--minutes) can train fewer than the requested --epochs.
+  const epochsTrained = fitted.epochs;
   log(`best ${fitted.best.monitor} ${fitted.best.value?.toFixed(3)} at epoch ${fitted.best.epoch + 1}`);
   const test = sliceCorpus(data.texts.test, testLimit);
   const greedy = await translator.evaluate(test.source, test.target, { batchSize: 256, method: 'greedy' });
@@ -307,7 +309,8 @@ async function trainRelease(args: ParsedArgs) {
         training: {
           config: {
             ...architecture,
-            epochs,
+            epochs: epochsTrained,
+            epochsRequested: epochs,
             batchSize,
             lr,
             labelSmoothing: 0.1,
@@ -338,7 +341,7 @@ async function trainRelease(args: ParsedArgs) {
       '',
       `- Test BLEU ${best.bleu.score.toFixed(2)} \`${best.bleu.signature}\`, chrF ${best.chrf.score.toFixed(2)} \`${best.chrf.signature}\` (${decoding}); greedy BLEU ${greedy.bleu.score.toFixed(2)}${beam ? `; beam-${beamWidth} BLEU ${beam.bleu.score.toFixed(2)} on ${beamSplit}` : ''}${greedyOnBeamSplit ? ` (greedy there: ${greedyOnBeamSplit.score.toFixed(2)})` : ''}.`,
       `- Decoding speed on this machine: ${best.tokensPerSecond.toFixed(0)} output tokens/s (${decoding}, K/V cache).`,
-      `- Training: ${epochs} epochs, ${round(trainSeconds / 60, 1)} min on ${hardware}.`,
+      `- Training: ${epochsTrained} epoch(s) of ${epochs} requested, ${round(trainSeconds / 60, 1)} min on ${hardware}.`,
       `- Command: \`${command}\``,
       '',
       '```ts',
@@ -361,7 +364,8 @@ async function trainRelease(args: ParsedArgs) {
       adapter: choice.webgpuAdapter,
       parameters: translator.models.model.countParams(),
       trainPairs: trainData.count,
-      epochs,
+      epochs: epochsTrained,
+      epochsRequested: epochs,
       trainSeconds: round(trainSeconds, 1),
       testSentences: test.source.length,
       bleu: round(best.bleu.score),

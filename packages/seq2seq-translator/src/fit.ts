@@ -87,8 +87,15 @@ export async function fitTranslator(translator: Translator, options: FitOptions)
   const batchesPerEpoch = Math.ceil(trainData.count / batchSize);
   let epochs = options.epochs;
   let totalSteps = batchesPerEpoch * epochs;
+  // With a time budget the epochs that will run are unknown until the first one is timed: a warm-up
+  // sized for all of `epochs` could outlast the run (12 planned epochs, 1 fitting, the learning rate
+  // never reached its peak), so it is kept within a tenth of the first epoch.
+  const defaultWarmup = Math.min(1000, Math.floor(totalSteps / 10));
   const warmupSteps = Math.min(
-    options.warmupSteps ?? Math.min(1000, Math.floor(totalSteps / 10)),
+    options.warmupSteps ??
+      (options.timeBudgetSeconds === undefined
+        ? defaultWarmup
+        : Math.min(defaultWarmup, Math.ceil(batchesPerEpoch / 10))),
     totalSteps,
   );
   const peakLr = options.lr ?? 5e-4;

@@ -113,4 +113,24 @@ describe('training, translating and presets', () => {
     const viaClass = await Translator.fromPretrained(dir);
     expect((await viaClass.translate(['Hi.'])).translations).toEqual([greedy.translations[1]]);
   });
+
+  it('a time budget that fits fewer epochs than asked still reaches the peak learning rate (warm-up within the first epoch)', async () => {
+    const t = Translator.create(tokenizer, ARCH);
+    const lrs: number[] = [];
+    const few = { source: pairs.source.slice(0, 200), target: pairs.target.slice(0, 200) };
+    const result = await fitTranslator(t, {
+      train: few,
+      epochs: 12, // the budget below fits one: 10 steps of 12 × 10 planned
+      batchSize: 20,
+      lr: 1e-3,
+      timeBudgetSeconds: 1e-3,
+      bleuSentences: 0,
+      callbacks: [{ onBatchEnd: (l) => void lrs.push(l.lr) }],
+    });
+    expect(result.epochs).toBe(1);
+    expect(lrs).toHaveLength(10);
+    // Sized for 12 epochs the warm-up would be 12 steps and the first epoch would end at 10/12 of the peak.
+    expect(Math.max(...lrs)).toBeCloseTo(1e-3, 6);
+    t.dispose();
+  });
 });
