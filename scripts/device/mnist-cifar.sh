@@ -11,15 +11,8 @@ END=$(( T0 + 560 ))
 mkdir -p work/logs3 work/rel3
 L=work/logs3
 left() { echo $(( END - $(date +%s) )); }
-i=0
-for v in sdpa optimised efficient super; do
-  M=$(awk "BEGIN { print ($(left) - 40) / 60 }")
-  timeout $(( $(left) - 5 )) ../scripts/device/gpu.sh $(( i % 2 )) "$NODE" app/vit.mjs train-release vit-mnist-$v \
-    --backend webgpu --data data/mnist --epochs "$E" --checkpoints data/ckpt/vit-mnist-$v --resume \
-    --time-limit-minutes "$M" --out work/vit-mnist-$v --tar work/rel3/vit-mnist-$v.tar \
-    --summary $L/vit-mnist-$v.json > $L/vit-mnist-$v.log 2>&1 &
-  i=$(( i + 1 ))
-done
+. ../scripts/device/mnist-resumable.sh
+start_mnist_runs "$E" work/rel3
 for v in sdpa optimised efficient super; do
   # Budget: what is left less ~1.5 min for data loading, the probe's compile and three test evaluations.
   M=$(awk "BEGIN { print ($(left) - 95) / 60 }")

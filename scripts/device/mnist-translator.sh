@@ -33,15 +33,8 @@ if [ "$PROBE" = 1 ]; then
 fi
 echo "submit batch: ${ATTNZOO_WEBGPU_SUBMIT_BATCH:-tfjs default}; $(left) s left"
 
-i=0
-for v in sdpa optimised efficient super; do
-  M=$(awk "BEGIN { print ($(left) - 40) / 60 }")
-  timeout $(( $(left) - 5 )) ../scripts/device/gpu.sh $(( i % 2 )) "$NODE" app/vit.mjs train-release vit-mnist-$v \
-    --backend webgpu --data data/mnist --epochs "$E" --checkpoints data/ckpt/vit-mnist-$v --resume \
-    --time-limit-minutes "$M" --out work/vit-mnist-$v --tar work/rel/vit-mnist-$v.tar \
-    --summary $L/vit-mnist-$v.json > $L/vit-mnist-$v.log 2>&1 &
-  i=$(( i + 1 ))
-done
+. ../scripts/device/mnist-resumable.sh
+start_mnist_runs "$E" work/rel
 for v in "$@"; do
   # Training budget: what is left less ~2.5 min for the greedy test decode, the beam slice and the tar.
   M=$(awk "BEGIN { print ($(left) - 150) / 60 }")
