@@ -11,8 +11,9 @@ END=$(( T0 + 560 ))
 mkdir -p work/logs3 work/rel3
 L=work/logs3
 left() { echo $(( END - $(date +%s) )); }
-. ../scripts/device/mnist-resumable.sh
-start_mnist_runs "$E" work/rel3
+i=0
+. ../scripts/device/resumable-runs.sh
+start_resumable_runs vit-mnist data/mnist "$E" work/rel3
 for v in sdpa optimised efficient super; do
   # Budget: what is left less ~1.5 min for data loading, the probe's compile and three test evaluations.
   M=$(awk "BEGIN { print ($(left) - 95) / 60 }")

@@ -33,8 +33,9 @@ if [ "$PROBE" = 1 ]; then
 fi
 echo "submit batch: ${ATTNZOO_WEBGPU_SUBMIT_BATCH:-tfjs default}; $(left) s left"
 
-. ../scripts/device/mnist-resumable.sh
-start_mnist_runs "$E" work/rel
+i=0
+. ../scripts/device/resumable-runs.sh
+start_resumable_runs vit-mnist data/mnist "$E" work/rel
 for v in "$@"; do
   # Training budget: what is left less ~2.5 min for the greedy test decode, the beam slice and the tar.
   M=$(awk "BEGIN { print ($(left) - 150) / 60 }")
@@ -49,15 +50,7 @@ nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv > $L/nvidi
 top -b -n1 | head -25 >> $L/nvidia-smi.txt
 wait
 # Unfinished ViT runs: their last checkpoint (pointer + folder) goes back for the next call.
-CK=""
-for v in sdpa optimised efficient super; do
-  d=data/ckpt/vit-mnist-$v
-  if [ ! -f work/rel/vit-mnist-$v.tar ] && [ -f $d/last.json ]; then
-    f=$(sed 's/.*"folder":"\([^"]*\)".*/\1/' $d/last.json)
-    CK="$CK vit-mnist-$v/last.json vit-mnist-$v/$f"
-  fi
-done
-[ -n "$CK" ] && tar cf "$OUT/ckpt.tar" -C data/ckpt $CK
+ckpt_tar vit-mnist work/rel "$OUT/ckpt.tar"
 for f in work/rel/*.tar; do [ -f "$f" ] && cp "$f" "$OUT/"; done
 tar cf "$OUT/logs.tar" -C work logs
 for f in $L/*.log; do echo "== $f"; grep -E "^(attnzoo backend|budget)|paused|accuracy [0-9]|BLEU|rror|epoch [0-9]+:" "$f" | cut -c1-300 | tail -6; tail -n 1 "$f" | cut -c1-200; done
