@@ -40,8 +40,17 @@ await build({
   conditions: ['@attnzoo/source'],
   // Native or optional: resolved at run time next to the bundle, or absent.
   external: ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+  // CommonJS globals that bundled dependencies read: tfjs-backend-wasm finds its .wasm files
+  // through __dirname (copied beside the bundle below); without it wasm fails to initialise.
   banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    js: [
+      "import { createRequire as __cr } from 'node:module';",
+      "import { dirname as __dn } from 'node:path';",
+      "import { fileURLToPath as __fu } from 'node:url';",
+      'const require = __cr(import.meta.url);',
+      'const __filename = __fu(import.meta.url);',
+      'const __dirname = __dn(__filename);',
+    ].join(' '),
   },
   logLevel: 'warning',
 });
