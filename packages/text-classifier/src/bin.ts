@@ -283,11 +283,15 @@ async function main(): Promise<void> {
       }
       return;
     }
-    default:
-      console.error(
-        'usage: text-classifier <train-tokenizer|pretokenize|train-release|unpack|finetune|evaluate> ... (see the header of src/bin.ts or DEVICE.md)',
-      );
-      process.exitCode = 2;
+    default: {
+      // Asking for help is not an error; an unknown command is (exit 2, as the other bins).
+      const asked = a.help === true || cmd === 'help' || cmd === '-h';
+      const usage =
+        'usage: text-classifier <train-tokenizer|pretokenize|train-release|unpack|finetune|evaluate> ... (see the header of src/bin.ts or DEVICE.md)';
+      if (asked) console.log(usage);
+      else console.error(cmd === undefined ? usage : `unknown command ${JSON.stringify(cmd)}; ${usage}`);
+      process.exitCode = asked ? 0 : 2;
+    }
   }
 }
 
