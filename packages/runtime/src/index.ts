@@ -6,4 +6,9 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend';
-export { registerWebGPUBackend, type WebGPUAdapterSummary, type WebGPUNodeOptions } from './webgpu-node';
+export {
+  adapterName,
+  registerWebGPUBackend,
+  type WebGPUAdapterSummary,
+  type WebGPUNodeOptions,
+} from './webgpu-node';

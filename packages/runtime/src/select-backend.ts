@@ -1,7 +1,12 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
 import { BACKEND_PREFERENCE, type BackendName, parseBackendName } from './backend-names';
 import { patchGradients } from './gradient-fixes';
-import { registerWebGPUBackend, type WebGPUAdapterSummary, type WebGPUNodeOptions } from './webgpu-node';
+import {
+  adapterName,
+  registerWebGPUBackend,
+  type WebGPUAdapterSummary,
+  type WebGPUNodeOptions,
+} from './webgpu-node';
 
 export interface BackendAttempt {
   backend: BackendName;
@@ -138,7 +143,7 @@ function describeImportFailure(error: unknown): string {
 }
 
 function describeAdapter(a: WebGPUAdapterSummary): string {
-  const name = a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' ');
+  const name = adapterName(a);
   return `${a.software ? 'software adapter' : 'adapter'} ${name || 'unknown'}`;
 }
 

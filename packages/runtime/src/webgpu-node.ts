@@ -135,3 +135,16 @@ export function submitBatchSize(option?: number): number | undefined {
   }
   return n;
 }
+
+/**
+ * A name for the adapter that says which GPU it is: Dawn's `device` (e.g. `nvidia-h200`) first,
+ * then its description (on NVIDIA only the driver version), else vendor and architecture.
+ */
+export function adapterName(
+  a: Pick<WebGPUAdapterSummary, 'vendor' | 'architecture' | 'device' | 'description'>,
+): string {
+  const device = a.device.trim();
+  const description = a.description.trim();
+  if (device && description && device !== description) return `${device} (${description})`;
+  return device || description || [a.vendor, a.architecture].filter(Boolean).join(' ');
+}

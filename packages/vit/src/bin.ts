@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BackendChoice, selectBackend } from '@attnzoo/runtime';
+import { adapterName, type BackendChoice, selectBackend } from '@attnzoo/runtime';
 import { TrainingPaused } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -117,14 +117,7 @@ async function backend(
     log: (line) => console.log(line),
   });
   const a = choice.webgpuAdapter;
-  const gpu = a
-    ? [
-        a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' '),
-        a.software ? '(software adapter)' : '',
-      ]
-        .join(' ')
-        .trim()
-    : '';
+  const gpu = a ? [adapterName(a), a.software ? '(software adapter)' : ''].join(' ').trim() : '';
   const cpu = `${cpus()[0]?.model?.trim() ?? 'unknown CPU'} × ${cpus().length}`;
   const backendLine = a
     ? `webgpu (Dawn, ${a.software ? 'software' : 'hardware'} adapter: ${gpu})`
