@@ -45,12 +45,10 @@ export async function saveClassifier(
   });
 }
 
-/** Plain progress lines (no TTY redraw) plus an epoch log kept for the release folder. */
-function progress(log: Log, epochs: EpochLogs[], every = 50): Callback[] {
-  return [
-    progressBar({ tty: false, every, write: (t) => log(t.trimEnd()) }),
-    { onEpochEnd: (e) => void epochs.push(e) },
-  ];
+/** Plain progress lines (no TTY redraw), plus the epochs collected into `epochs` when given. */
+function progress(log: Log, epochs?: EpochLogs[], every = 50): Callback[] {
+  const bar = progressBar({ tty: false, every, write: (t) => log(t.trimEnd()) });
+  return epochs ? [bar, { onEpochEnd: (e) => void epochs.push(e) }] : [bar];
 }
 
 /**
@@ -270,7 +268,8 @@ export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSumma
     checkpoints: store,
     resume: o.resume,
     callbacks: [
-      ...progress(log, []),
+      // The trainer's result has the whole history, also of earlier calls when resumed.
+      ...progress(log),
       {
         onTrainBegin: (info) => {
           startEpoch = info.startEpoch;
