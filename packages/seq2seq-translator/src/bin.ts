@@ -261,16 +261,15 @@ async function trainRelease(args: ParsedArgs) {
         })
       : undefined;
   const best = beam && beamSplit === 'test' && beam.bleu.score > greedy.bleu.score ? beam : greedy;
-  const greedyOnBeamSplit =
-    beamSplit === 'test'
-      ? undefined
-      : corpusBleu(greedy.hypotheses.slice(0, beamTest.source.length), [beamTest.target]);
+  // Greedy BLEU on the first n test pairs: beside a beam slice, and what the release tests re-measure.
+  const greedyHeadBleu = (n: number) => corpusBleu(greedy.hypotheses.slice(0, n), [test.target.slice(0, n)]);
+  const greedyOnBeamSplit = beamSplit === 'test' ? undefined : greedyHeadBleu(beamTest.source.length);
   // What the release tests re-measure: greedy BLEU on the first RELEASE_CHECK_SENTENCES test pairs.
   const checkCount = Math.min(RELEASE_CHECK_SENTENCES, test.source.length);
   const releaseCheck = {
     sentences: checkCount,
     decoding: 'greedy',
-    bleu: round(corpusBleu(greedy.hypotheses.slice(0, checkCount), [test.target.slice(0, checkCount)]).score),
+    bleu: round(greedyHeadBleu(checkCount).score),
   };
   const decoding = best === beam ? `beam search (width ${beamWidth}, length penalty 0.6)` : 'greedy';
   const command = commandLine(args.raw);
