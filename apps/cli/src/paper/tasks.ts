@@ -61,6 +61,16 @@ export const TASK_DEFAULTS: Record<PaperTask, TaskSettings> = {
   translation: { epochs: 3, batchSize: 64, trainSize: 30000, testSize: 500, lr: 1e-3, vocabulary: 10000 },
 };
 
+/** The word-level tasks (those with a `vocabulary` setting), e.g. for `--vocabulary`. */
+export const VOCABULARY_TASKS = PAPER_TASKS.filter((t) => TASK_DEFAULTS[t].vocabulary !== undefined);
+
+/** Words kept for a word-level task: the setting, else the task's default. */
+function vocabularySize(task: PaperTask, s: TaskSettings): number {
+  const n = s.vocabulary ?? TASK_DEFAULTS[task].vocabulary;
+  if (n === undefined) throw new Error(`${task} has no word vocabulary`);
+  return n;
+}
+
 export interface RunMeasure {
   metric: number;
   totalParameters: number;
@@ -275,7 +285,7 @@ async function prepareText(task: 'imdb' | 'amazon', s: TaskSettings, path: strin
   }
   trainSplit = spreadTexts(trainSplit, s.trainSize);
   testSplit = spreadTexts(testSplit, s.testSize);
-  const vocabulary = new WordVocabulary(trainSplit.texts, s.vocabulary ?? 20000);
+  const vocabulary = new WordVocabulary(trainSplit.texts, vocabularySize(task, s));
   const encode = (split: TextSplit): EncodedTexts => ({
     ids: vocabulary.encodeFixed(split.texts, TEXT.maxLength),
     labels: split.labels,
@@ -378,7 +388,10 @@ async function prepareTranslation(s: TaskSettings, path: string): Promise<Prepar
   const splits = splitParallel({ source: pairs.source, target: pairs.target });
   const trainPairs = spreadPairs(splits.train, s.trainSize);
   const testPairs = spreadPairs(splits.test, s.testSize);
-  const tokenizer = new WordTokenizer([...trainPairs.source, ...trainPairs.target], s.vocabulary ?? 10000);
+  const tokenizer = new WordTokenizer(
+    [...trainPairs.source, ...trainPairs.target],
+    vocabularySize('translation', s),
+  );
   const references = testPairs.target.map((t) => tokenizer.normalise(t));
   return {
     metric: 'BLEU',
