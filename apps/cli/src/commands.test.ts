@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { archiveEntries, loadDataset, mnistFromNpm, readAnki, type TextSplit } from '@attnzoo/datasets/node';
 import { save } from '@attnzoo/hub/node';
@@ -192,9 +192,13 @@ describe('attnzoo finetune / evaluate / predict vit', () => {
       '--out',
       out,
     ];
+    // node with tsx's loader, not the tsx CLI: that CLI runs the script in a second process, which
+    // a SIGKILL of the CLI leaves running (it went on training and deleted the checkpoints under the
+    // resumed run).
+    const tsxLoader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
     const child = spawn(
-      join(root, 'node_modules/.bin/tsx'),
-      ['--conditions=@attnzoo/source', join(here, 'bin.ts'), ...args],
+      process.execPath,
+      ['--import', tsxLoader, '--conditions=@attnzoo/source', join(here, 'bin.ts'), ...args],
       {
         cwd: root,
         stdio: ['ignore', 'ignore', 'pipe'],

@@ -2,13 +2,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accuracy, DiskCheckpointStore, train } from '../src/node';
 import { blobSource, tinyModel, useCpu, weightsOf } from './helpers';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const tsx = join(here, '..', 'node_modules', '.bin', 'tsx');
+// node with tsx's loader, not the tsx CLI: that CLI runs the script in a second process, which a
+// SIGKILL of the CLI would leave running.
+const tsxLoader = pathToFileURL(join(here, '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const dirs: string[] = [];
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'attnzoo-train-'));
@@ -25,10 +27,14 @@ afterAll(() => {
 function runChild(dir: string, env: Record<string, string>, kill: boolean) {
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>(
     (resolve, reject) => {
-      const child = spawn(tsx, [join(here, 'fixtures', 'child.ts'), dir], {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', tsxLoader, join(here, 'fixtures', 'child.ts'), dir],
+        {
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => {
