@@ -5,7 +5,8 @@
  *   train-tokenizer --data spa-eng.zip --out <dir> [--vocab 8000]
  *   pretokenize --data spa-eng.zip --tokenizer <dir>/tokenizer.model --out <file.s2s> [--source-length 32 --target-length 32]
  *   train-release <preset> --data <file.s2s> --out <out> [--epochs 15 --batch-size 128 --lr 7e-4 --backend webgpu
- *                 --minutes M --train-limit N --test-limit N --beam 4 --beam-sentences N --summary <file.json>]   → <out>.tar
+ *                 --minutes M --train-limit N --test-limit N --beam 4 --beam-sentences N --summary <file.json>
+ *                 --checkpoints <dir> [--resume] --width-multiple K]   → <out>.tar
  *   unpack <release.tar> --into models/
  *   finetune <preset-or-dir> --data <file.s2s> --out <dir> [--epochs 2 --lr 1e-4 --train-limit N]
  *   evaluate <preset-or-dir> --data <file.s2s> [--split test --limit N --beam 4 --cache kv|full]
@@ -23,6 +24,7 @@ import { save } from '@attnzoo/hub/node';
 import { selectBackend } from '@attnzoo/runtime';
 import { SentencePieceTokenizer, trainSentencePiece } from '@attnzoo/tokenizer/node';
 import { type EpochLogs, progressBar } from '@attnzoo/train';
+import { DiskCheckpointStore } from '@attnzoo/train/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { numberOption, type ParsedArgs, parseArgs, stringOption } from './cli-args';
 import { type EncodedPairs, encodePairs, type ParallelCorpus, splitParallel } from './data';
@@ -211,9 +213,15 @@ async function trainRelease(args: ParsedArgs) {
   log(
     `${preset}: ${translator.models.model.countParams().toLocaleString('en-US')} parameters; ${trainData.count} training pairs, ${epochs} epochs, batch ${batchSize}`,
   );
+  const checkpointDir = args.options.checkpoints ? stringOption(args, 'checkpoints') : undefined;
+  const resume = args.options.resume !== undefined;
+  if (resume && !checkpointDir) throw new Error('--resume needs --checkpoints <dir> (where the run was saved).');
   const t0 = performance.now();
   const history: EpochLogs[] = [];
   const fitted = await fitTranslator(translator, {
+    // Saved after every epoch: a run killed (or out of time) goes on with the same command + --resume.
+    checkpoints: checkpointDir ? new DiskCheckpointStore(resolve(checkpointDir)) : undefined,
+    resume,
     train: trainData,
     validation: sliceCorpus(data.texts.validation, numberOption(args, 'bleu-sentences', 500)),
     // Teacher-forced validation loss each epoch (a slice: on the CPU the 8k-way logits are slow).
@@ -225,6 +233,7 @@ async function trainRelease(args: ParsedArgs) {
     bleuSentences: numberOption(args, 'bleu-sentences', 500),
     seed: numberOption(args, 'seed', 1),
     timeBudgetSeconds: args.options.minutes ? numberOption(args, 'minutes', 0) * 60 : undefined,
+    widthMultiple: args.options['width-multiple'] ? numberOption(args, 'width-multiple', 1) : undefined,
     callbacks: [
       progressBar({ every: 50, write: (s) => process.stderr.write(s) }),
       {

@@ -3,8 +3,8 @@ import {
   type CheckpointStore,
   type EpochLogs,
   MemoryCheckpointStore,
+  sequenceBatches,
   type TrainResult,
-  tensorBatches,
   train,
   warmupCosineLr,
 } from '@attnzoo/train';
@@ -40,6 +40,8 @@ export interface FitOptions {
    * time limit ends with a decayed learning rate instead of being killed mid-epoch.
    */
   timeBudgetSeconds?: number;
+  /** Batch widths are rounded up to a multiple of this (default 8 on WebGPU, where shapes cost shader compiles; else 1). */
+  widthMultiple?: number;
 }
 
 export function encodeCorpus(
@@ -58,14 +60,28 @@ export function encodeCorpus(
   );
 }
 
-function tensors(e: EncodedPairs) {
-  return {
-    xs: [
-      tf.tensor2d(e.source, [e.count, e.sourceLength], 'int32'),
-      tf.tensor2d(e.decoderInput, [e.count, e.targetLength], 'int32'),
-    ],
-    ys: tf.tensor2d(e.labels, [e.count, e.targetLength], 'int32'),
-  };
+/**
+ * Length-bucketed batches of encoded pairs, each cut to its longest source and target: the pairs
+ * are encoded at the model's maximum lengths, and padding is masked, so the cut changes no value.
+ */
+function pairBatches(
+  e: EncodedPairs,
+  padId: number,
+  options: { batchSize: number; shuffle: boolean; widthMultiple?: number },
+) {
+  const ids = (data: Int32Array, columns: number) => ({ data, rows: e.count, columns });
+  return sequenceBatches(
+    [ids(e.source, e.sourceLength), ids(e.decoderInput, e.targetLength)],
+    ids(e.labels, e.targetLength),
+    {
+      batchSize: options.batchSize,
+      padId,
+      shuffle: options.shuffle,
+      labelsLike: 1,
+      // Each new shape compiles new shaders on WebGPU: keep the widths few there.
+      widthMultiple: options.widthMultiple ?? (tf.getBackend() === 'webgpu' ? 8 : 1),
+    },
+  );
 }
 
 /**
@@ -79,11 +95,10 @@ export async function fitTranslator(translator: Translator, options: FitOptions)
   if (trainData.count === 0)
     throw new Error('No training pair fits the model lengths: check the data and max lengths.');
   const batchSize = options.batchSize ?? 64;
-  const trainT = tensors(trainData);
+  const padId = translator.config.padId;
   const valData =
     options.validationEncoded ??
     (options.validation ? encodeCorpus(translator, options.validation, false) : undefined);
-  const valT = valData && valData.count > 0 ? tensors(valData) : undefined;
   const batchesPerEpoch = Math.ceil(trainData.count / batchSize);
   let epochs = options.epochs;
   let totalSteps = batchesPerEpoch * epochs;
@@ -116,11 +131,17 @@ export async function fitTranslator(translator: Translator, options: FitOptions)
       logs.decode_tokens_per_second = r.tokensPerSecond;
     },
   };
+  const widthMultiple = options.widthMultiple;
+  const trainBatches = pairBatches(trainData, padId, { batchSize, shuffle: true, widthMultiple });
+  const validationBatches =
+    valData && valData.count > 0
+      ? pairBatches(valData, padId, { batchSize: 256, shuffle: false, widthMultiple })
+      : undefined;
   const run = (epochCount: number, resume: boolean, checkpoints?: CheckpointStore) =>
     train({
       model: translator.models.model,
-      train: tensorBatches(trainT.xs, trainT.ys, { batchSize }),
-      validation: valT ? tensorBatches(valT.xs, valT.ys, { batchSize: 256, shuffle: false }) : undefined,
+      train: trainBatches,
+      validation: validationBatches,
       epochs: epochCount,
       seed: options.seed ?? 0,
       numClasses: translator.config.vocabularySize,
@@ -137,28 +158,24 @@ export async function fitTranslator(translator: Translator, options: FitOptions)
       checkpoints,
       resume,
     });
-  try {
-    const budget = options.timeBudgetSeconds;
-    if (budget === undefined) return await run(epochs, options.resume ?? false, options.checkpoints);
-    // One epoch at a time through the trainer's own resume (weights, AdamW state, RNG, step).
-    const store = options.checkpoints ?? new MemoryCheckpointStore();
-    const t0 = performance.now();
-    let result = await run(1, options.resume ?? false, store);
-    const perEpoch = (performance.now() - t0) / 1000 / result.epochs;
-    const fits = Math.max(result.epochs, Math.floor(budget / Math.max(perEpoch, 1e-9)));
-    if (fits < epochs) {
-      epochs = fits;
-      totalSteps = batchesPerEpoch * epochs;
-      schedule = warmupCosineLr({
-        peakLr,
-        warmupSteps: Math.min(warmupSteps, totalSteps),
-        totalSteps,
-        minLr: peakLr / 20,
-      });
-    }
-    while (result.epochs < epochs) result = await run(result.epochs + 1, true, store);
-    return result;
-  } finally {
-    tf.dispose([...trainT.xs, trainT.ys, ...(valT ? [...valT.xs, valT.ys] : [])]);
+  const budget = options.timeBudgetSeconds;
+  if (budget === undefined) return run(epochs, options.resume ?? false, options.checkpoints);
+  // One epoch at a time through the trainer's own resume (weights, AdamW state, RNG, step).
+  const store = options.checkpoints ?? new MemoryCheckpointStore();
+  const t0 = performance.now();
+  let result = await run(1, options.resume ?? false, store);
+  const perEpoch = (performance.now() - t0) / 1000 / result.epochs;
+  const fits = Math.max(result.epochs, Math.floor(budget / Math.max(perEpoch, 1e-9)));
+  if (fits < epochs) {
+    epochs = fits;
+    totalSteps = batchesPerEpoch * epochs;
+    schedule = warmupCosineLr({
+      peakLr,
+      warmupSteps: Math.min(warmupSteps, totalSteps),
+      totalSteps,
+      minLr: peakLr / 20,
+    });
   }
+  while (result.epochs < epochs) result = await run(result.epochs + 1, true, store);
+  return result;
 }

@@ -1,12 +1,14 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ATTENTION_VARIANTS } from '@attnzoo/attention';
 import { save } from '@attnzoo/hub/node';
 import { selectBackend } from '@attnzoo/runtime';
 import type { SentencePieceTokenizer } from '@attnzoo/tokenizer';
+import { type Batch, Rng, sequenceBatches } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ParallelCorpus } from './data';
+import { encodePairs, type ParallelCorpus } from './data';
 import { fitTranslator } from './fit';
 import { corpusBleu } from './metrics/bleu';
 import { loadTranslator } from './node';
@@ -131,6 +133,56 @@ describe('training, translating and presets', () => {
     expect(lrs).toHaveLength(10);
     // Sized for 12 epochs the warm-up would be 12 steps and the first epoch would end at 10/12 of the peak.
     expect(Math.max(...lrs)).toBeCloseTo(1e-3, 6);
+    t.dispose();
+  });
+});
+
+describe('training batches cut to their longest pair', () => {
+  it.each(
+    ATTENTION_VARIANTS,
+  )('%s: logits of real positions equal those of batches padded to the maximum lengths', async (variant) => {
+    const t = Translator.create(tokenizer, { ...ARCH, variant });
+    // Super's mixing starts as the identity, which could not leak padding: make it dense.
+    for (const w of t.models.model.weights)
+      if (w.name.includes('mixing')) w.write(tf.randomNormal(w.shape, 0, 0.5, 'float32', 9));
+    const c = t.config;
+    const sentences = pairs.source.slice(0, 6);
+    const e = encodePairs(
+      sentences.map((s) => tokenizer.encode(s)),
+      pairs.target.slice(0, 6).map((s) => tokenizer.encode(s)),
+      c,
+      { sourceLength: c.sourceMaxLength, targetLength: c.targetMaxLength },
+      { dropLong: true },
+    );
+    const batches = sequenceBatches(
+      [
+        { data: e.source, rows: e.count, columns: e.sourceLength },
+        { data: e.decoderInput, rows: e.count, columns: e.targetLength },
+      ],
+      { data: e.labels, rows: e.count, columns: e.targetLength },
+      { batchSize: e.count, padId: c.padId, labelsLike: 1, shuffle: false, bucketBatches: 1 },
+    );
+    const [batch] = [...(batches({ epoch: 0, rng: new Rng(1) }) as Iterable<Batch>)];
+    const [source, target] = batch.xs as tf.Tensor2D[];
+    expect(source.shape[1]).toBeLessThan(c.sourceMaxLength);
+    expect(target.shape[1]).toBeLessThan(c.targetMaxLength);
+    const full = [
+      tf.tensor2d(e.source, [e.count, e.sourceLength], 'int32'),
+      tf.tensor2d(e.decoderInput, [e.count, e.targetLength], 'int32'),
+    ];
+    const cutLogits = (t.models.model.predict([source, target]) as tf.Tensor3D).arraySync();
+    const fullLogits = (t.models.model.predict(full) as tf.Tensor3D).arraySync();
+    const labels = batch.ys.arraySync() as number[][];
+    let compared = 0;
+    labels.forEach((row, b) =>
+      row.forEach((label, p) => {
+        if (label === c.padId) return;
+        compared++;
+        fullLogits[b][p].forEach((v, k) => expect(cutLogits[b][p][k]).toBeCloseTo(v, 4));
+      }),
+    );
+    expect(compared).toBeGreaterThan(20);
+    tf.dispose([source, target, batch.ys, ...full]);
     t.dispose();
   });
 });

@@ -30,6 +30,7 @@ export {
   warmupCosineByFraction,
   warmupCosineLr,
 } from './schedule';
+export { type PaddedIds, type SequenceBatchesOptions, sequenceBatches } from './sequence-batches';
 export {
   type BatchLogs,
   type Callback,
