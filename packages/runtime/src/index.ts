@@ -6,6 +6,7 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend';
+export { setWasmKernelFixes } from './wasm-kernel-fixes';
 export {
   adapterName,
   registerWebGPUBackend,

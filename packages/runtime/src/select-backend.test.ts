@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { parseBackendName } from './backend-names';
 import { selectBackend } from './select-backend';
+import { setWasmKernelFixes } from './wasm-kernel-fixes';
 
 const quiet = () => {};
 
@@ -49,6 +50,16 @@ describe('selectBackend', () => {
     expect(choice.backend).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect(lines[0]).toBe('attnzoo backend: cpu [requested]');
+  });
+
+  it("turns on the wasm kernel fixes when it picks wasm (tfjs's own BatchMatMul and Tile are replaced)", async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    await selectBackend(tf, { backend: 'wasm', log: quiet });
+    const fixed = ['BatchMatMul', 'Tile'].map((k) => tf.getKernel(k, 'wasm').kernelFunc);
+    setWasmKernelFixes(tf, false);
+    const stock = ['BatchMatMul', 'Tile'].map((k) => tf.getKernel(k, 'wasm').kernelFunc);
+    setWasmKernelFixes(tf, true);
+    for (const [i, f] of fixed.entries()) expect(f).not.toBe(stock[i]);
   });
 
   it('reads ATTNZOO_BACKEND', async () => {

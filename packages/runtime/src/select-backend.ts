@@ -1,6 +1,7 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
 import { BACKEND_PREFERENCE, type BackendName, parseBackendName } from './backend-names';
 import { patchGradients } from './gradient-fixes';
+import { setWasmKernelFixes } from './wasm-kernel-fixes';
 import {
   adapterName,
   registerWebGPUBackend,
@@ -109,6 +110,8 @@ async function initialise(
       break;
     case 'wasm':
       await importModule('@tensorflow/tfjs-backend-wasm');
+      // Transposed products (every dense layer's backward pass) and Tile onto fast kernels.
+      setWasmKernelFixes(tf, true);
       break;
     case 'cpu':
       await importModule('@tensorflow/tfjs-backend-cpu');

@@ -7,10 +7,12 @@ import {
   TokenAndPositionEmbedding,
   TransformerEncoderBlock,
 } from '@attnzoo/attention';
+import { setWasmKernelFixes } from '@attnzoo/runtime';
 import { accuracy, type Callback, type Rng, train } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { model as functionalModel, input, type LayersModel, layers } from '@tensorflow/tfjs-layers';
 import { chooseBackend } from '../backend';
+import { UsageError } from '../command';
 import { measurementEnvironment } from '../environment';
 import { markdownTable } from '../report/markdown-table';
 import { writeReport } from '../report/write-report';
@@ -24,6 +26,8 @@ export interface BenchTrainOptions {
   blocks: number;
   steps: number;
   warmup: number;
+  /** wasm: also time each variant with tfjs's stock kernels (attnzoo's fixes off) in this process. */
+  stockWasmKernels?: boolean;
   out: string;
   json: boolean;
 }
@@ -35,6 +39,9 @@ interface BenchTrainRow {
   stepsPerSecond: number;
   examplesPerSecond: number;
   ratioToSdpa: number;
+  /** With stockWasmKernels: steps/s with tfjs's stock wasm kernels, and this run's speed-up over them. */
+  stockStepsPerSecond?: number;
+  speedupOverStock?: number;
 }
 
 const VOCABULARY = 2000;
@@ -100,13 +107,30 @@ async function stepsPerSecond(model: LayersModel, o: BenchTrainOptions): Promise
 /** `attnzoo bench train`: training steps per second of a small Transformer classifier per variant. */
 export async function benchTrain(o: BenchTrainOptions): Promise<void> {
   const choice = await chooseBackend(o.backend, o.webgpuAdapter);
+  if (o.stockWasmKernels && choice.backend !== 'wasm')
+    throw new UsageError(
+      `--stock-wasm-kernels compares wasm kernels: add --backend wasm (got ${choice.backend}).`,
+    );
   const environment = measurementEnvironment(choice);
   const rows: BenchTrainRow[] = [];
-  for (const variant of ATTENTION_VARIANTS) {
+  const timeVariant = async (variant: AttentionVariant) => {
     const model = textClassifier(variant, o);
     const cost = modelCost(model);
     const sps = await stepsPerSecond(model, o);
     model.dispose();
+    return { cost, sps };
+  };
+  for (const variant of ATTENTION_VARIANTS) {
+    let stock: number | undefined;
+    if (o.stockWasmKernels) {
+      setWasmKernelFixes(tf, false);
+      try {
+        stock = (await timeVariant(variant)).sps;
+      } finally {
+        setWasmKernelFixes(tf, true);
+      }
+    }
+    const { cost, sps } = await timeVariant(variant);
     rows.push({
       variant,
       parameters: cost.totalParameters,
@@ -114,11 +138,15 @@ export async function benchTrain(o: BenchTrainOptions): Promise<void> {
       stepsPerSecond: sps,
       examplesPerSecond: sps * o.batch,
       ratioToSdpa: Number.NaN,
+      ...(stock === undefined ? {} : { stockStepsPerSecond: stock, speedupOverStock: sps / stock }),
     });
-    if (!o.json) console.error(`  ${variant}: ${sps.toFixed(2)} steps/s`);
+    if (!o.json)
+      console.error(
+        `  ${variant}: ${sps.toFixed(2)} steps/s${stock === undefined ? '' : ` (stock wasm kernels ${stock.toFixed(2)})`}`,
+      );
   }
   for (const r of rows) r.ratioToSdpa = r.stepsPerSecond / rows[0].stepsPerSecond;
-  const command = `attnzoo bench train --backend ${choice.backend} --batch ${o.batch} --length ${o.length} --width ${o.width} --blocks ${o.blocks} --steps ${o.steps}`;
+  const command = `attnzoo bench train --backend ${choice.backend} --batch ${o.batch} --length ${o.length} --width ${o.width} --blocks ${o.blocks} --steps ${o.steps}${o.stockWasmKernels ? ' --stock-wasm-kernels' : ''}`;
   const markdown = [
     `# Training speed (${choice.backend})`,
     '',
@@ -127,7 +155,10 @@ export async function benchTrain(o: BenchTrainOptions): Promise<void> {
     `Environment: ${environment.backend}${environment.adapter ? ` on ${environment.adapter}` : ''}; ${environment.cpu} × ${environment.cores}; Node ${environment.node}; ${environment.date}.`,
     '',
     `Text classifier: vocabulary ${VOCABULARY}, length ${o.length}, width ${o.width}, ${o.blocks} encoder blocks, batch ${o.batch}; ` +
-      `each step is forward, backward, clipping, AdamW and the loss read back, through @attnzoo/train; ${o.steps} steps timed after ${o.warmup}. Ratio: steps/s divided by SDPA's (higher is faster).`,
+      `each step is forward, backward, clipping, AdamW and the loss read back, through @attnzoo/train; ${o.steps} steps timed after ${o.warmup}. Ratio: steps/s divided by SDPA's (higher is faster).` +
+      (o.stockWasmKernels
+        ? " Stock: the same steps with tfjs-backend-wasm's own BatchMatMul and Tile kernels (attnzoo's fixes in @attnzoo/runtime off), timed just before in this process."
+        : ''),
     '',
     markdownTable(rows, [
       { header: 'variant', value: (r) => r.variant },
@@ -136,6 +167,15 @@ export async function benchTrain(o: BenchTrainOptions): Promise<void> {
       { header: 'steps/s', value: (r) => r.stepsPerSecond },
       { header: 'examples/s', value: (r) => r.examplesPerSecond, digits: 0 },
       { header: 'speed / sdpa', value: (r) => r.ratioToSdpa },
+      ...(o.stockWasmKernels
+        ? [
+            {
+              header: 'steps/s, stock wasm kernels',
+              value: (r: BenchTrainRow) => r.stockStepsPerSecond ?? Number.NaN,
+            },
+            { header: 'speed / stock', value: (r: BenchTrainRow) => r.speedupOverStock ?? Number.NaN },
+          ]
+        : []),
     ]),
   ].join('\n');
   const files = await writeReport(o.out, `train-${choice.backend}`, { command, environment, rows }, markdown);

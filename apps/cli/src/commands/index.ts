@@ -139,6 +139,11 @@ export const COMMANDS: Command[] = [
       blocks: { type: 'string', default: '2', description: 'encoder blocks' },
       steps: { type: 'string', default: '20', description: 'timed steps' },
       warmup: { type: 'string', default: '5', description: 'untimed warm-up steps' },
+      'stock-wasm-kernels': {
+        type: 'boolean',
+        description:
+          "wasm only: also time tfjs's stock kernels, without attnzoo's fixes (speed / stock column)",
+      },
       out: {
         type: 'string',
         default: 'bench-results',
@@ -148,6 +153,7 @@ export const COMMANDS: Command[] = [
     },
     run: (v) =>
       benchTrain({
+        stockWasmKernels: Boolean(v['stock-wasm-kernels']),
         backend: v.backend as string | undefined,
         webgpuAdapter: v['webgpu-adapter'] as string | undefined,
         batch: positiveInt(v.batch, 'batch'),
