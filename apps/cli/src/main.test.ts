@@ -118,6 +118,42 @@ describe('attnzoo bench train', () => {
     ]);
     for (const row of json.rows) expect(row.stepsPerSecond).toBeGreaterThan(0);
   });
+
+  it('with --stock-wasm-kernels times the stock wasm kernels too, and refuses other backends', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'attnzoo-bench-train-stock-'));
+    const tiny = ['--batch', '2', '--length', '8', '--width', '16', '--blocks', '1', '--steps', '1'];
+    const r = await cli(
+      'bench',
+      'train',
+      '--backend',
+      'wasm',
+      ...tiny,
+      '--warmup',
+      '1',
+      '--stock-wasm-kernels',
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(await readFile(join(out, 'train-wasm.json'), 'utf8'));
+    for (const row of json.rows) {
+      expect(row.stockStepsPerSecond).toBeGreaterThan(0);
+      expect(row.speedupOverStock).toBeCloseTo(row.stepsPerSecond / row.stockStepsPerSecond, 6);
+    }
+    expect(await readFile(join(out, 'train-wasm.md'), 'utf8')).toContain('| speed / stock |');
+    const bad = await cli(
+      'bench',
+      'train',
+      '--backend',
+      'cpu',
+      ...tiny,
+      '--stock-wasm-kernels',
+      '--out',
+      out,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--stock-wasm-kernels compares wasm kernels: add --backend wasm');
+  });
 });
 
 describe('usage errors', () => {
