@@ -87,8 +87,12 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
           'cpu',
           '--summary',
           join(dir, 'summary.json'),
+          '--checkpoints',
+          join(dir, 'checkpoints'),
         ]),
       ).toBe(0);
+      // Saved every epoch, so a killed run goes on with --resume.
+      expect(existsSync(join(dir, 'checkpoints', 'last.json'))).toBe(true);
       const summary = JSON.parse(await fs.readFile(join(dir, 'summary.json'), 'utf8'));
       expect(summary).toMatchObject({
         preset: 'translator-en-es-efficient',
@@ -124,6 +128,37 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
       const evaluated = JSON.parse(out[out.length - 1]);
       expect(evaluated.sentences).toBe(8);
       expect(evaluated.chrfSignature).toContain('nc:6');
+      const tiny = ['--width', '32', '--feedForwardWidth', '48', '--numHeads', '2', '--encoderLayers', '1'];
+      const bench = join(dir, 'bench');
+      expect(
+        await main([
+          'bench-train',
+          '--data',
+          data,
+          ...tiny,
+          '--batch-size',
+          '8',
+          '--steps',
+          '2',
+          '--warmup',
+          '1',
+          '--backend',
+          'cpu',
+          '--out',
+          bench,
+        ]),
+      ).toBe(0);
+      const rows = JSON.parse(await fs.readFile(join(bench, 'translator-train-cpu.json'), 'utf8')).rows;
+      expect(rows.map((r: { widthMultiple: number }) => r.widthMultiple)).toEqual([14, 1]);
+      expect(rows[0].speedupOverPadded).toBe(1);
+      // Bucketing computes fewer padded positions than padding every pair to 12 / 14 tokens.
+      expect(rows[1].realTokenFraction).toBeGreaterThan(rows[0].realTokenFraction);
+      expect(await fs.readFile(join(bench, 'translator-train-cpu.md'), 'utf8')).toContain(
+        '| speed / padded |',
+      );
+      await expect(
+        main(['train-release', 'translator-en-es-sdpa', '--data', data, '--out', join(dir, 'x'), '--resume']),
+      ).rejects.toThrow('--resume needs --checkpoints <dir>');
       expect(await main(['unknown-command'])).toBe(2);
     } finally {
       spy.mockRestore();

@@ -12,11 +12,13 @@
  *   evaluate <preset-or-dir> --data <file.s2s> [--split test --limit N --beam 4 --cache kv|full]
  *   translate <preset-or-dir> "sentence" ...
  *   bench-decode --data <file.s2s> [--from <preset-or-dir> | --preset <name> --max-length 16] [--beam 4 --sentences 256]
+ *   bench-train --data <file.s2s> [--preset <name> --batch-size 64 --steps 10 --warmup 3 --out bench-results]
+ *   (train-release and bench-train take --width --numHeads --feedForwardWidth --encoderLayers --decoderLayers)
  */
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { archiveEntries, readAnki } from '@attnzoo/datasets/node';
@@ -26,6 +28,7 @@ import { SentencePieceTokenizer, trainSentencePiece } from '@attnzoo/tokenizer/n
 import { type EpochLogs, progressBar } from '@attnzoo/train';
 import { DiskCheckpointStore } from '@attnzoo/train/node';
 import * as tf from '@tensorflow/tfjs-core';
+import { benchTrainBatches } from './bench-train';
 import { numberOption, type ParsedArgs, parseArgs, stringOption } from './cli-args';
 import { type EncodedPairs, encodePairs, type ParallelCorpus, splitParallel } from './data';
 import type { DecodeOptions } from './decoding/search';
@@ -185,6 +188,23 @@ function round(x: number, digits = 2): number {
   return Number(x.toFixed(digits));
 }
 
+/** A preset's architecture at the data's lengths, with --width, --numHeads, ... overriding it. */
+function architectureOf(
+  args: ParsedArgs,
+  preset: string,
+  data: { sourceLength: number; targetLength: number },
+) {
+  const architecture = {
+    ...presetArchitecture(preset),
+    sourceMaxLength: data.sourceLength,
+    targetMaxLength: data.targetLength,
+  };
+  for (const key of ['width', 'feedForwardWidth', 'encoderLayers', 'decoderLayers', 'numHeads'] as const) {
+    if (args.options[key] !== undefined) architecture[key] = numberOption(args, key, architecture[key]);
+  }
+  return architecture;
+}
+
 async function trainRelease(args: ParsedArgs) {
   const preset = args.positional[1];
   if (!preset || !TRANSLATOR_PRESETS[preset]) {
@@ -195,14 +215,7 @@ async function trainRelease(args: ParsedArgs) {
   const dataPath = stringOption(args, 'data');
   const data = readPretokenized(new Uint8Array(await fs.readFile(dataPath)), dataPath);
   const tokenizer = await SentencePieceTokenizer.fromBytes(data.tokenizer);
-  const architecture = {
-    ...presetArchitecture(preset),
-    sourceMaxLength: data.sourceLength,
-    targetMaxLength: data.targetLength,
-  };
-  for (const key of ['width', 'feedForwardWidth', 'encoderLayers', 'decoderLayers', 'numHeads'] as const) {
-    if (args.options[key] !== undefined) architecture[key] = numberOption(args, key, architecture[key]);
-  }
+  const architecture = architectureOf(args, preset, data);
   const translator = Translator.create(tokenizer, architecture);
   const epochs = numberOption(args, 'epochs', 15);
   const batchSize = numberOption(args, 'batch-size', 128);
@@ -215,7 +228,8 @@ async function trainRelease(args: ParsedArgs) {
   );
   const checkpointDir = args.options.checkpoints ? stringOption(args, 'checkpoints') : undefined;
   const resume = args.options.resume !== undefined;
-  if (resume && !checkpointDir) throw new Error('--resume needs --checkpoints <dir> (where the run was saved).');
+  if (resume && !checkpointDir)
+    throw new Error('--resume needs --checkpoints <dir> (where the run was saved).');
   const t0 = performance.now();
   const history: EpochLogs[] = [];
   const fitted = await fitTranslator(translator, {
@@ -560,6 +574,57 @@ async function benchDecode(args: ParsedArgs) {
   );
 }
 
+/**
+ * Training speed of padded against length-bucketed batches (same model, pairs and process):
+ * writes translator-train-<backend>.{json,md} into --out.
+ */
+async function benchTrain(args: ParsedArgs) {
+  const choice = await chooseBackend(args);
+  const dataPath = stringOption(args, 'data');
+  const data = readPretokenized(new Uint8Array(await fs.readFile(dataPath)), dataPath);
+  const preset = stringOption(args, 'preset', 'translator-en-es-sdpa');
+  const translator = Translator.create(
+    await SentencePieceTokenizer.fromBytes(data.tokenizer),
+    architectureOf(args, preset, data),
+  );
+  const o = {
+    batchSize: numberOption(args, 'batch-size', 64),
+    steps: numberOption(args, 'steps', 10),
+    warmup: numberOption(args, 'warmup', 3),
+  };
+  const rows = await benchTrainBatches(translator, data.train, o);
+  translator.dispose();
+  const command = commandLine(args.raw);
+  const adapter = choice.webgpuAdapter ? ` (${JSON.stringify(choice.webgpuAdapter)})` : '';
+  const header = ['layout', 'width multiple', 'ms / step', 'pairs / s', 'real tokens', 'speed / padded'];
+  const markdown = [
+    `# Translator training: padded against length-bucketed batches (${choice.backend})`,
+    '',
+    `Command: \`${command}\``,
+    '',
+    `Backend: ${choice.backend}${adapter}; ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}; Node ${process.version}; ${new Date().toISOString()}.`,
+    '',
+    `${preset} architecture, ${(o.steps + o.warmup) * o.batchSize} training pairs evenly spaced over ${basename(dataPath)}'s training split, batch ${o.batchSize}; ` +
+      `each step is forward, backward, clipping and AdamW through @attnzoo/train; median of ${o.steps} steps after ${o.warmup}. ` +
+      'Real tokens: non-pad source and target positions over the positions computed.',
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map(
+      (r) =>
+        `| ${r.layout} | ${r.widthMultiple} | ${r.msPerStep.toFixed(0)} | ${r.pairsPerSecond.toFixed(1)} | ${(100 * r.realTokenFraction).toFixed(0)} % | ${r.speedupOverPadded.toFixed(2)} |`,
+    ),
+  ].join('\n');
+  const out = resolve(stringOption(args, 'out', 'bench-results'));
+  await fs.mkdir(out, { recursive: true });
+  const json = { command, backend: choice.backend, adapter: choice.webgpuAdapter, preset, ...o, rows };
+  const name = join(out, `translator-train-${choice.backend}`);
+  await fs.writeFile(`${name}.json`, `${JSON.stringify(json, null, 2)}\n`);
+  await fs.writeFile(`${name}.md`, `${markdown}\n`);
+  console.log(markdown);
+  log(`wrote ${name}.json and ${name}.md`);
+}
+
 async function translateCommand(args: ParsedArgs) {
   const from = args.positional[1];
   if (!from) throw new Error('translate needs a preset (name, package or folder).');
@@ -602,9 +667,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'bench-decode':
       await benchDecode(args);
       return 0;
+    case 'bench-train':
+      await benchTrain(args);
+      return 0;
     default:
       log(
-        'usage: seq2seq-translator <train-tokenizer|pretokenize|train-release|unpack|finetune|evaluate|translate|bench-decode> ...',
+        'usage: seq2seq-translator <train-tokenizer|pretokenize|train-release|unpack|finetune|evaluate|translate|bench-decode|bench-train> ...',
       );
       return command ? 2 : 0;
   }

@@ -64,7 +64,7 @@ export function encodeCorpus(
  * Length-bucketed batches of encoded pairs, each cut to its longest source and target: the pairs
  * are encoded at the model's maximum lengths, and padding is masked, so the cut changes no value.
  */
-function pairBatches(
+export function pairBatches(
   e: EncodedPairs,
   padId: number,
   options: { batchSize: number; shuffle: boolean; widthMultiple?: number },

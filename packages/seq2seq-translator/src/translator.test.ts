@@ -144,7 +144,7 @@ describe('training batches cut to their longest pair', () => {
     const t = Translator.create(tokenizer, { ...ARCH, variant });
     // Super's mixing starts as the identity, which could not leak padding: make it dense.
     for (const w of t.models.model.weights)
-      if (w.name.includes('mixing')) w.write(tf.randomNormal(w.shape, 0, 0.5, 'float32', 9));
+      if (w.name.includes('mixing')) w.write(tf.randomNormal(w.shape as number[], 0, 0.5, 'float32', 9));
     const c = t.config;
     const sentences = pairs.source.slice(0, 6);
     const e = encodePairs(
@@ -174,13 +174,12 @@ describe('training batches cut to their longest pair', () => {
     const fullLogits = (t.models.model.predict(full) as tf.Tensor3D).arraySync();
     const labels = batch.ys.arraySync() as number[][];
     let compared = 0;
-    labels.forEach((row, b) =>
-      row.forEach((label, p) => {
-        if (label === c.padId) return;
+    for (const [b, row] of labels.entries())
+      for (const [p, label] of row.entries()) {
+        if (label === c.padId) continue;
         compared++;
-        fullLogits[b][p].forEach((v, k) => expect(cutLogits[b][p][k]).toBeCloseTo(v, 4));
-      }),
-    );
+        for (const [k, v] of fullLogits[b][p].entries()) expect(cutLogits[b][p][k]).toBeCloseTo(v, 4);
+      }
     expect(compared).toBeGreaterThan(20);
     tf.dispose([source, target, batch.ys, ...full]);
     t.dispose();
