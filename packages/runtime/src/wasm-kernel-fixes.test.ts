@@ -23,8 +23,14 @@ const MATMUL: Case[] = (
     ['3-D batch 1, transposed', [1, 6, 4], [1, 5, 4], false, true],
     ['batched left, 2-D right', [3, 6, 4], [4, 5], false, false],
     ['batched left, 2-D right transposed', [2, 3, 6, 4], [5, 4], false, true],
-    ['batched left transposed (stock loop)', [3, 4, 6], [4, 5], true, false],
-    ['both batched (stock loop)', [3, 6, 4], [3, 4, 5], false, false],
+    ['batched left transposed', [3, 4, 6], [4, 5], true, false],
+    ['both batched', [3, 6, 4], [3, 4, 5], false, false],
+    ['both batched, edges of every block (5 × 9 by 3)', [2, 5, 3], [2, 3, 9], false, false],
+    ['attention scores q·kᵀ', [2, 3, 9, 4], [2, 3, 11, 4], false, true],
+    ['attention values a·v', [2, 3, 9, 11], [2, 3, 11, 4], false, false],
+    ['attention backward aᵀ·dy', [2, 3, 9, 11], [2, 3, 9, 4], true, false],
+    ['unbatched left over a batch', [7, 6], [4, 6, 8], false, false],
+    ['unbatched left over a batch, both transposed', [6, 7], [4, 8, 6], true, true],
   ] as const
 ).map(
   ([name, sa, sb, ta, tb], i): Case => [
@@ -101,14 +107,30 @@ describe('setWasmKernelFixes', () => {
     }
   });
 
+  it('writes nothing outside its output (tensors around it keep their values)', async () => {
+    setWasmKernelFixes(tf, true);
+    const before = tf.fill([257], 3);
+    const a = normal([5, 6, 7], 1);
+    const b = normal([5, 7, 9], 2);
+    const c = tf.matMul(a, b);
+    const after = tf.fill([257], 4);
+    expect(new Set(await before.data())).toEqual(new Set([3]));
+    expect(new Set(await after.data())).toEqual(new Set([4]));
+    tf.dispose([before, a, b, c, after]);
+  });
+
   it('takes the fast paths: transposed products through Transpose, Tile through Multiply', () => {
     setWasmKernelFixes(tf, true);
     const transposes = counting('Transpose', () => {
       tf.tidy(() => tf.matMul(tf.ones([8, 4]), tf.ones([5, 4]), false, true));
       tf.tidy(() => tf.matMul(tf.ones([4, 8]), tf.ones([5, 4]), true, true));
-      tf.tidy(() => tf.matMul(tf.ones([3, 4, 8]), tf.ones([3, 4, 5]), true, false)); // stock loop
+      tf.tidy(() => tf.matMul(tf.ones([3, 4, 8]), tf.ones([3, 4, 5]), true, false)); // batched: SIMD kernel
     });
-    expect(transposes).toBe(3);
+    expect(transposes).toBe(4);
+    // Untransposed products with no batch are the stock kernel's own XNNPACK path.
+    expect(counting('Transpose', () => void tf.tidy(() => tf.matMul(tf.ones([4, 8]), tf.ones([8, 5]))))).toBe(
+      0,
+    );
     const multiplies = counting('Multiply', () => void tf.tidy(() => tf.tile(tf.ones([4, 1]), [1, 8])));
     expect(multiplies).toBe(1);
     setWasmKernelFixes(tf, false);

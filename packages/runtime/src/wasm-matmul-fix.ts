@@ -1,17 +1,28 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
+import { batchedMatMulIn } from './wasm-batched-matmul';
 import { shapeSize, wasmKernelCalls } from './wasm-kernel-call';
 
 type TensorInfo = tfCore.TensorInfo;
 
+/** What the replacement reads of tfjs-backend-wasm's backend (4.22). */
+interface WasmBackendInternals {
+  wasm: { asm: { memory: WebAssembly.Memory } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tfCore.DataType): TensorInfo;
+}
+
 /**
- * A BatchMatMul for tfjs-backend-wasm 4.22 that keeps transposed products on XNNPACK. The stock
- * kernel sends a product to XNNPACK only when neither side is transposed and neither has a batch;
- * every other product runs a scalar triple loop. Both products of a dense layer's backward pass are
- * transposed (dx = dy·Wᵀ, dW = xᵀ·dy): for a translator's 8000-way output layer ([2048, 256] ×
- * [256, 8000]) the loop took 6.6 s and 10.2 s against 0.5 s for the forward product. Transposing
- * the operand first (a copy, linear in its size) and multiplying untransposed took 0.50 and 0.58 s.
- * A batched left side over an unbatched right side folds into the rows of one product. Products of
- * two batched operands (attention scores) stay on the loop: XNNPACK has no batched path here.
+ * A BatchMatMul for tfjs-backend-wasm 4.22 that keeps every float32 product off its scalar loop.
+ * The stock kernel sends a product to XNNPACK only when neither side is transposed and neither has
+ * a batch; every other product runs a scalar triple loop:
+ * - both products of a dense layer's backward pass are transposed (dx = dy·Wᵀ, dW = xᵀ·dy): for a
+ *   translator's 8000-way output layer ([2048, 256] × [256, 8000]) the loop took 6.6 s and 10.2 s
+ *   against 0.5 s forward. Transposing the operand first (a copy, linear in its size) and
+ *   multiplying untransposed on XNNPACK took 0.50 and 0.58 s. A batched left side over an
+ *   unbatched right side folds into the rows of one such product.
+ * - products of two batched operands (attention scores and values, [B, h, L, L] × [B, h, L, dk])
+ *   have no XNNPACK path here: they go, untransposed, to a small SIMD kernel of our own
+ *   (assembly/batched-matmul.ts) that runs in the backend's memory.
  */
 export function fastWasmMatMul(tf: typeof tfCore, stock: tfCore.KernelConfig): tfCore.KernelFunc {
   return (args) => {
@@ -19,10 +30,11 @@ export function fastWasmMatMul(tf: typeof tfCore, stock: tfCore.KernelConfig): t
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     const batchA = shapeSize(a.shape.slice(0, -2));
     const batchB = shapeSize(b.shape.slice(0, -2));
-    const foldA = batchA > 1 && batchB === 1 && !transposeA;
-    const transposedFlat = batchA === 1 && batchB === 1 && (transposeA || transposeB);
     const float = a.dtype === 'float32' && b.dtype === 'float32';
-    if (!float || a.shape.length < 2 || b.shape.length < 2 || !(foldA || transposedFlat))
+    const stockIsFast = batchA === 1 && batchB === 1 && !transposeA && !transposeB;
+    // tfjs only broadcasts a batch of one against another: anything else is its error to report.
+    const batchesMatch = batchA === batchB || batchA === 1 || batchB === 1;
+    if (!float || a.shape.length < 2 || b.shape.length < 2 || stockIsFast || !batchesMatch)
       return stock.kernelFunc(args);
 
     const calls = wasmKernelCalls(tf, args.backend);
@@ -42,15 +54,33 @@ export function fastWasmMatMul(tf: typeof tfCore, stock: tfCore.KernelConfig): t
       const right = transposeB ? swapLastTwo(b) : b;
       const [m, k] = left.shape.slice(-2);
       const n = right.shape[right.shape.length - 1];
-      if (foldA) left = temporary(calls.run('Reshape', { x: left }, { shape: [1, batchA * m, k] }));
+      const batch = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+      if (batchB > 1) {
+        const backend = args.backend as unknown as WasmBackendInternals;
+        const out = backend.makeOutput([...batch, m, n], 'float32');
+        const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+        batchedMatMulIn(backend.wasm.asm.memory)(
+          offset(left),
+          offset(right),
+          offset(out),
+          batchB,
+          m,
+          n,
+          k,
+          batchA === 1 ? 0 : m * k,
+          k * n,
+        );
+        return out;
+      }
+      // [..., M, K] over an unbatched right side: one [1, batch·M, K] product on XNNPACK.
+      if (batchA > 1) left = temporary(calls.run('Reshape', { x: left }, { shape: [1, batchA * m, k] }));
       const product = stock.kernelFunc({
         inputs: { a: left, b: right },
         attrs: { ...args.attrs, transposeA: false, transposeB: false },
         backend: args.backend,
       }) as TensorInfo;
-      if (!foldA) return product;
+      if (batchA === 1) return product;
       temporary(product);
-      const batch = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
       return calls.run('Reshape', { x: product }, { shape: [...batch, m, n] });
     } finally {
       for (const t of temporaries) calls.free(t);
