@@ -7,6 +7,7 @@ export {
   selectBackend,
 } from './select-backend';
 export { setWasmKernelFixes } from './wasm-kernel-fixes';
+export { type WebGPUCensus, webgpuCensus } from './webgpu-census';
 export {
   adapterName,
   registerWebGPUBackend,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from './select-backend';
+import { webgpuCensus } from './webgpu-census';
 
 // Runs the real WGSL kernels of tfjs-backend-webgpu on Mesa's software adapter.
 describe('webgpu on the software adapter', () => {
@@ -35,5 +36,33 @@ describe('webgpu int/bool → float casts', () => {
     expect(backend.tensorMap.get(floats.dataId).dtype).toBe('float32');
     expect(await tf.sum(mask, 1).array()).toEqual([[2], [2]]);
     expect(await tf.sum(floats, 1).array()).toEqual([[4], [11]]);
+  });
+});
+
+describe('webgpuCensus', () => {
+  it('counts dispatches by program and host uploads, and leaves the backend as it was', async () => {
+    await selectBackend(tf, { backend: 'webgpu', webgpu: { adapter: 'software' }, log: () => {} });
+    // Uploaded by a first product (tfjs keeps host values on the CPU until a GPU kernel needs them).
+    const x = tf.fill([64, 64], 2);
+    await tf.tidy(() => tf.sum(tf.mul(x, x))).data();
+    const { result, census } = await webgpuCensus(tf, async () => {
+      const w = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i));
+      const y = tf.tidy(() => tf.sum(tf.mul(x, w), -1));
+      w.dispose();
+      return (await y.data())[0];
+    });
+    expect(result).toBe(2 * ((63 * 64) / 2));
+    expect(census.uploads, JSON.stringify(census)).toBe(1); // the tensor1d: 64 float32
+    expect(census.uploadBytes).toBe(256);
+    expect(census.byProgram.map((p) => p.program)).toEqual(
+      expect.arrayContaining(['BinaryOpProgram', 'ReduceProgram']),
+    );
+    expect(census.dispatches).toBe(census.byProgram.reduce((a, p) => a + p.count, 0));
+    const after = await webgpuCensus(tf, () => 0);
+    expect(after.census.dispatches).toBe(0);
+    tf.dispose(x);
+    await expect(
+      selectBackend(tf, { backend: 'cpu', log: () => {} }).then(() => webgpuCensus(tf, () => 0)),
+    ).rejects.toThrow('webgpuCensus needs the webgpu backend, not cpu');
   });
 });

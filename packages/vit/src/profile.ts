@@ -1,3 +1,4 @@
+import { type WebGPUCensus, webgpuCensus } from '@attnzoo/runtime';
 import { stepTimer } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { ImageClassifier } from './classifier';
@@ -11,6 +12,8 @@ export interface StepProfile {
   kernelsPerStep: number;
   /** Kernel launches of one step by op, with their GPU/CPU time where the backend can time them. */
   kernels: { name: string; count: number; ms: number }[];
+  /** WebGPU only: one step's dispatches by program and its host uploads (a fit() of one batch). */
+  webgpu?: WebGPUCensus;
 }
 
 /**
@@ -44,10 +47,13 @@ export async function profileTrainingStep(
   });
   const timer = stepTimer(4); // the first steps compile kernels
   await clf.fit({ train: split, epochs: 1, batchSize, peakLr: 1e-4, callbacks: [timer.callback] });
+  const oneStep = () => clf.fit({ train: split, epochs: 1, batchSize, trainLimit: batchSize, peakLr: 1e-4 });
   const info = await tf.profile(async () => {
-    await clf.fit({ train: split, epochs: 1, batchSize, trainLimit: batchSize, peakLr: 1e-4 });
+    await oneStep();
     return [];
   });
+  // On WebGPU the CPU cost per dispatch and upload sets the step time: count them for one step.
+  const webgpu = tf.getBackend() === 'webgpu' ? (await webgpuCensus(tf, oneStep)).census : undefined;
   const byName = new Map<string, { count: number; ms: number }>();
   for (const k of info.kernels) {
     const e = byName.get(k.name) ?? { count: 0, ms: 0 };
@@ -64,5 +70,6 @@ export async function profileTrainingStep(
     kernels: [...byName]
       .map(([name, e]) => ({ name, ...e }))
       .sort((a, b) => b.ms - a.ms || b.count - a.count),
+    ...(webgpu ? { webgpu } : {}),
   };
 }
