@@ -32,6 +32,7 @@ export {
   setFusedAttentionEnabled,
   setFusedAttentionSubgroups,
 } from './fused/fused-attention';
+export { fusedLayerNorm, fusedLayerNormActive, setFusedLayerNormEnabled } from './fused/layer-norm';
 export { type FusedTiles, LARGE_TILES, SMALL_TILES, setFusedAttentionTiles } from './fused/tiles';
 export { INITIALIZER_NAMES, initializerByName } from './initializer';
 export { KeyPaddingMask, type KeyPaddingMaskArgs } from './key-padding-mask';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type LayerVariable, layers } from '@tensorflow/tfjs-layers';
+import { fusedLayerNorm, fusedLayerNormActive } from './fused/layer-norm';
 import { initializerByName } from './initializer';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof layers.Layer>[0]>;
@@ -42,6 +43,14 @@ export class LayerNormalization extends layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      // WebGPU: one dispatch instead of nine (and three instead of about thirteen backward).
+      if (fusedLayerNormActive())
+        return fusedLayerNorm(
+          x,
+          this.gamma!.read() as tf.Tensor1D,
+          this.beta!.read() as tf.Tensor1D,
+          this.epsilon,
+        );
       const axis = x.rank - 1;
       const mean = tf.mean(x, axis, true);
       const centered = tf.sub(x, mean);

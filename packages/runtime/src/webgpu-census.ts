@@ -2,16 +2,19 @@ import type * as tfCore from '@tensorflow/tfjs-core';
 
 /** What a piece of work asked of tfjs-backend-webgpu: compute dispatches by program and host uploads. */
 export interface WebGPUCensus {
-  /** Dispatches recorded through tfjs's programs (the fused attention kernels dispatch on their own). */
+  /** Compute dispatches (one bind group each): tfjs's programs and kernels dispatched directly. */
   dispatches: number;
-  /** Dispatches per program class, most first. */
+  /** tfjs program dispatches per program class, most first. */
   byProgram: { program: string; count: number }[];
+  /** Dispatches outside tfjs's programs (attnzoo's fused attention and layer norm kernels). */
+  otherDispatches: number;
   /** Tensors whose values were copied from host memory to the GPU, and their bytes. */
   uploads: number;
   uploadBytes: number;
 }
 
 interface CountedBackend {
+  device: { createBindGroup(descriptor: unknown): unknown };
   recordAndSubmit(program: object, ...rest: unknown[]): unknown;
   uploadToGPU(dataId: object): void;
   tensorMap: { get(dataId: object): { values?: { byteLength?: number } | null } | undefined };
@@ -33,6 +36,14 @@ export async function webgpuCensus<T>(
   const byProgram = new Map<string, number>();
   let uploads = 0;
   let uploadBytes = 0;
+  let bindGroups = 0;
+  const device = backend.device;
+  const hadOwn = Object.hasOwn(device, 'createBindGroup');
+  const createBindGroup = device.createBindGroup;
+  device.createBindGroup = function (descriptor) {
+    bindGroups++;
+    return createBindGroup.call(this, descriptor);
+  };
   const record = backend.recordAndSubmit;
   const upload = backend.uploadToGPU;
   backend.recordAndSubmit = function (program, ...rest) {
@@ -50,10 +61,12 @@ export async function webgpuCensus<T>(
   };
   try {
     const result = await work();
+    const programs = [...byProgram.values()].reduce((a, b) => a + b, 0);
     return {
       result,
       census: {
-        dispatches: [...byProgram.values()].reduce((a, b) => a + b, 0),
+        dispatches: bindGroups,
+        otherDispatches: bindGroups - programs,
         byProgram: [...byProgram]
           .map(([program, count]) => ({ program, count }))
           .sort((a, b) => b.count - a.count || a.program.localeCompare(b.program)),
@@ -64,5 +77,7 @@ export async function webgpuCensus<T>(
   } finally {
     backend.recordAndSubmit = record;
     backend.uploadToGPU = upload;
+    if (hadOwn) device.createBindGroup = createBindGroup;
+    else delete (device as { createBindGroup?: unknown }).createBindGroup;
   }
 }

@@ -58,6 +58,7 @@ describe('webgpuCensus', () => {
       expect.arrayContaining(['BinaryOpProgram', 'ReduceProgram']),
     );
     expect(census.dispatches).toBe(census.byProgram.reduce((a, p) => a + p.count, 0));
+    expect(census.otherDispatches).toBe(0);
     const after = await webgpuCensus(tf, () => 0);
     expect(after.census.dispatches).toBe(0);
     tf.dispose(x);

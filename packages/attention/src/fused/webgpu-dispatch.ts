@@ -17,6 +17,7 @@ export interface WebGPUBackendInternals {
   uniformPendingDisposal: GPUBuffer[];
   bufferManager: { acquireBuffer(size: number, usage: number): GPUBuffer };
   makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
   uploadToGPU(dataId: object): void;
   tensorToBinding(t: tf.TensorInfo): GPUBindingResource;
   ensureCommandEncoderReady(): void;
@@ -50,6 +51,11 @@ export interface RawDispatch {
   /** Outputs among `buffers` (they are uploaded/allocated before binding). */
   uniforms: ArrayBuffer;
   workgroups: [number, number, number];
+  /**
+   * Submit at once (default): right for long kernels. Short ones pass false and leave the
+   * submission to tfjs's own batching of dispatches (the next of its kernels, or a read, submits).
+   */
+  submit?: boolean;
 }
 
 /** Records one compute dispatch into tfjs's command encoder. */
@@ -82,6 +88,7 @@ export function dispatchRaw(backend: WebGPUBackendInternals, d: RawDispatch): vo
   pass.setBindGroup(0, bindGroup);
   pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
   backend.dispatchCountInPass++;
+  if (d.submit === false) return;
   // Long attention kernels: submit at once rather than wait for tfjs's batch of 15 dispatches.
   backend.endComputePassEncoder();
   backend.submitQueue();
