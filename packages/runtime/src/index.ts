@@ -9,6 +9,13 @@ export {
 export { setWasmKernelFixes } from './wasm-kernel-fixes';
 export { type WebGPUCensus, webgpuCensus } from './webgpu-census';
 export {
+  type DeviceCaps,
+  deviceCaps,
+  dispatchRaw,
+  type RawDispatch,
+  type WebGPUBackendInternals,
+} from './webgpu-dispatch';
+export {
   adapterName,
   registerWebGPUBackend,
   type WebGPUAdapterSummary,

@@ -1,5 +1,6 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
 import { patchWebGPUCast } from './webgpu-cast-fix';
+import { patchWebGPUSplit } from './webgpu-split-fix';
 
 /** How to reach a WebGPU adapter from Node through Dawn's `webgpu` package. */
 export interface WebGPUNodeOptions {
@@ -94,6 +95,7 @@ async function doRegister(tf: typeof tfCore, options: WebGPUNodeOptions): Promis
 
   const webgpu = await import('@tensorflow/tfjs-backend-webgpu');
   patchWebGPUCast(tf, webgpu.webgpu_util as never);
+  patchWebGPUSplit(tf);
   // The flag exists once the backend module is evaluated.
   const submitBatch = submitBatchSize(options.submitBatch);
   if (submitBatch !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatch);
@@ -113,6 +115,8 @@ async function doRegister(tf: typeof tfCore, options: WebGPUNodeOptions): Promis
           maxBufferSize: l.maxBufferSize,
           maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
           maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+          // More inputs per concat and outputs per split dispatch (tfjs asks for the default 8).
+          maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
         },
       });
       return new webgpu.WebGPUBackend(device, info);

@@ -67,3 +67,48 @@ describe('webgpuCensus', () => {
     ).rejects.toThrow('webgpuCensus needs the webgpu backend, not cpu');
   });
 });
+
+describe('webgpu SplitV', () => {
+  it('fills many outputs per dispatch with the stock slices’ values, and keeps the stock kernel for other splits', async () => {
+    await selectBackend(tf, { backend: 'webgpu', webgpu: { adapter: 'software' }, log: () => {} });
+    const sizes = Array.from({ length: 40 }, (_, i) => (i * 7) % 23); // zeros among them
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const flat = tf.tidy(() => tf.mul(tf.range(0, total, 1, 'float32'), tf.scalar(1)));
+    const ints = tf.tidy(() => tf.cast(flat, 'int32'));
+    const matrix = tf.tidy(() => tf.reshape(tf.range(0, 6 * 10, 1, 'float32'), [6, 10]));
+    await Promise.all([flat.data(), ints.data(), matrix.data()]);
+    const { result, census } = await webgpuCensus(tf, async () => {
+      const pieces = [...tf.split(flat, sizes), ...tf.split(ints, sizes), ...tf.split(matrix, [1, 2, 3], 0)];
+      const values = await Promise.all(pieces.map((p) => p.array()));
+      tf.dispose(pieces);
+      return values;
+    });
+    let start = 0;
+    for (const [i, s] of sizes.entries()) {
+      const expected = Array.from({ length: s }, (_, k) => start + k);
+      expect(result[i]).toEqual(expected);
+      expect(result[sizes.length + i]).toEqual(expected);
+      start += s;
+    }
+    expect(result.slice(2 * sizes.length)).toEqual([
+      [Array.from({ length: 10 }, (_, k) => k)],
+      [0, 1].map((r) => Array.from({ length: 10 }, (_, k) => 10 + r * 10 + k)),
+      [0, 1, 2].map((r) => Array.from({ length: 10 }, (_, k) => 30 + r * 10 + k)),
+    ]);
+    expect(census.byProgram.find((p) => p.program === 'SliceProgram')).toBeUndefined();
+    // 40 pieces in groups of (storage buffers per stage − 1), twice, and 3 rows in one.
+    const perDispatch =
+      (tf.backend() as unknown as { device: GPUDevice }).device.limits.maxStorageBuffersPerShaderStage - 1;
+    expect(census.otherDispatches).toBe(2 * Math.ceil(40 / perDispatch) + 1);
+    // A split along an inner axis is not contiguous: the stock slices.
+    const columns = await webgpuCensus(tf, async () => {
+      const parts = tf.split(matrix, [4, 6], 1);
+      const v = await Promise.all(parts.map((p) => p.array()));
+      tf.dispose(parts);
+      return v;
+    });
+    expect((columns.result[0] as number[][])[1]).toEqual([10, 11, 12, 13]);
+    expect(columns.census.byProgram.find((p) => p.program === 'SliceProgram')?.count).toBe(2);
+    tf.dispose([flat, ints, matrix]);
+  });
+});

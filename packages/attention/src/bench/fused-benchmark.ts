@@ -1,3 +1,4 @@
+import { deviceCaps, type WebGPUBackendInternals } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   fusedAttentionAvailable,
@@ -6,7 +7,6 @@ import {
 } from '../fused/fused-attention';
 import { type HeadsCase, referenceHeads } from '../fused/reference-heads';
 import { type FusedTiles, LARGE_TILES, planTiles, SMALL_TILES, setFusedAttentionTiles } from '../fused/tiles';
-import { deviceCaps, type WebGPUBackendInternals } from '../fused/webgpu-dispatch';
 import { attentionHeads } from '../scaled-dot-product';
 
 export type FusedBenchmarkPath = 'fused' | 'fused-no-subgroups' | 'unfused';

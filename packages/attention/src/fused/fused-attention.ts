@@ -1,8 +1,8 @@
+import { deviceCaps, dispatchRaw, type WebGPUBackendInternals } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { backwardShader } from './backward-shader';
 import { forwardShader } from './forward-shader';
 import { planTiles } from './tiles';
-import { deviceCaps, dispatchRaw, type WebGPUBackendInternals } from './webgpu-dispatch';
 import { paramsBuffer } from './wgsl-blocks';
 
 /** Kernel names: with and without a key padding mask input (the gradient saves different inputs). */

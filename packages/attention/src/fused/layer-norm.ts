@@ -1,3 +1,4 @@
+import { dispatchRaw, type WebGPUBackendInternals } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BACKWARD_DX,
@@ -8,7 +9,6 @@ import {
   ROWS_PER_BLOCK,
   ROWS_PER_GRID_X,
 } from './layer-norm-shaders';
-import { dispatchRaw, type WebGPUBackendInternals } from './webgpu-dispatch';
 
 export const FUSED_LAYER_NORM = 'AttnzooLayerNorm';
 export const FUSED_LAYER_NORM_GRAD = 'AttnzooLayerNormGrad';

@@ -1,6 +1,6 @@
+import type { DeviceCaps } from '@attnzoo/runtime';
 import { type BackwardTiles, backwardStorageBytes } from './backward-shader';
 import { type ForwardTiles, forwardLayout, forwardStorageBytes } from './forward-shader';
-import type { DeviceCaps } from './webgpu-dispatch';
 
 export interface FusedTiles {
   forward: ForwardTiles;

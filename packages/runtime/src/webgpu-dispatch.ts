@@ -3,8 +3,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 /**
  * The few members of tfjs-backend-webgpu 4.22's WebGPUBackend that a raw WGSL dispatch needs.
  * `runWebGPUProgram` is not used because it allows one output buffer only and builds the
- * module itself (no `enable subgroups;` directive possible); the fused kernels need two or
- * three outputs and optional subgroup operations. The commands go into the backend's own
+ * module itself (no `enable subgroups;` directive possible); attnzoo's kernels (fused attention
+ * and layer norm, multi-output split) need several outputs and optional subgroup operations. The commands go into the backend's own
  * encoder, so ordering with tfjs's kernels and buffer lifetimes stay tfjs's business.
  */
 export interface WebGPUBackendInternals {
