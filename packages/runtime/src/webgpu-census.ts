@@ -24,7 +24,8 @@ interface CountedBackend {
  * Counts the dispatches and uploads `work` causes on the current webgpu backend. On WebGPU a
  * training step's time goes mostly to the CPU cost of each dispatch and upload (0.2 ms per
  * kernel on an H200), so these counts are what kernel fusion and upload fixes move, and unlike
- * times they are the same on the software adapter as on a GPU.
+ * times they are the same on the software adapter as on a GPU (given the same storage-buffer
+ * limit, by which split and concat group their work).
  */
 export async function webgpuCensus<T>(
   tf: typeof tfCore,
