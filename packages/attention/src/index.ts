@@ -32,6 +32,7 @@ export {
   setFusedAttentionEnabled,
   setFusedAttentionSubgroups,
 } from './fused/fused-attention';
+export { fusedGelu, fusedGeluActive, setFusedGeluEnabled } from './fused/gelu';
 export { fusedLayerNorm, fusedLayerNormActive, setFusedLayerNormEnabled } from './fused/layer-norm';
 export { type FusedTiles, LARGE_TILES, SMALL_TILES, setFusedAttentionTiles } from './fused/tiles';
 export { INITIALIZER_NAMES, initializerByName } from './initializer';
