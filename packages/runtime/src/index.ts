@@ -13,6 +13,7 @@ export {
   deviceCaps,
   dispatchRaw,
   type RawDispatch,
+  registerWebGPUKernel,
   type WebGPUBackendInternals,
 } from './webgpu-dispatch';
 export {

@@ -94,6 +94,21 @@ export function dispatchRaw(backend: WebGPUBackendInternals, d: RawDispatch): vo
   backend.submitQueue();
 }
 
+/**
+ * Registers a webgpu kernel (and its gradient) unless one of that name is there already: a module
+ * of kernels may be evaluated twice (bundles, test isolation) against one tfjs registry.
+ */
+export function registerWebGPUKernel(
+  tfjs: typeof tf,
+  kernelName: string,
+  kernelFunc: tf.KernelFunc,
+  gradient?: Omit<tf.GradConfig, 'kernelName'>,
+): void {
+  if (!tfjs.getKernel(kernelName, 'webgpu'))
+    tfjs.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
+  if (gradient && !tfjs.getGradient(kernelName)) tfjs.registerGradient({ kernelName, ...gradient });
+}
+
 /** What the adapter offers that the kernels can use. */
 export interface DeviceCaps {
   workgroupStorage: number;

@@ -1,4 +1,4 @@
-import { deviceCaps, dispatchRaw, type WebGPUBackendInternals } from '@attnzoo/runtime';
+import { deviceCaps, dispatchRaw, registerWebGPUKernel, type WebGPUBackendInternals } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { backwardShader } from './backward-shader';
 import { forwardShader } from './forward-shader';
@@ -138,42 +138,17 @@ function gradFunc(masked: boolean) {
   };
 }
 
-function register(): void {
-  for (const name of [FUSED_ATTENTION, FUSED_ATTENTION_MASKED]) {
-    if (!tf.getKernel(name, 'webgpu')) {
-      tf.registerKernel({
-        kernelName: name,
-        backendName: 'webgpu',
-        kernelFunc: forwardKernel as tf.KernelFunc,
-      });
-    }
-  }
-  if (!tf.getKernel(FUSED_ATTENTION_GRAD, 'webgpu')) {
-    tf.registerKernel({
-      kernelName: FUSED_ATTENTION_GRAD,
-      backendName: 'webgpu',
-      kernelFunc: gradKernel as tf.KernelFunc,
-    });
-  }
-  if (!tf.getGradient(FUSED_ATTENTION)) {
-    tf.registerGradient({
-      kernelName: FUSED_ATTENTION,
-      inputsToSave: ['q', 'k', 'v'],
-      outputsToSave: [true, true],
-      gradFunc: gradFunc(false) as tf.GradFunc,
-    });
-  }
-  if (!tf.getGradient(FUSED_ATTENTION_MASKED)) {
-    tf.registerGradient({
-      kernelName: FUSED_ATTENTION_MASKED,
-      inputsToSave: ['q', 'k', 'v', 'mask'],
-      outputsToSave: [true, true],
-      gradFunc: gradFunc(true) as tf.GradFunc,
-    });
-  }
-}
-
-register();
+registerWebGPUKernel(tf, FUSED_ATTENTION, forwardKernel as tf.KernelFunc, {
+  inputsToSave: ['q', 'k', 'v'],
+  outputsToSave: [true, true],
+  gradFunc: gradFunc(false) as tf.GradFunc,
+});
+registerWebGPUKernel(tf, FUSED_ATTENTION_MASKED, forwardKernel as tf.KernelFunc, {
+  inputsToSave: ['q', 'k', 'v', 'mask'],
+  outputsToSave: [true, true],
+  gradFunc: gradFunc(true) as tf.GradFunc,
+});
+registerWebGPUKernel(tf, FUSED_ATTENTION_GRAD, gradKernel as tf.KernelFunc);
 
 /** True when the current backend has the fused kernels (tfjs's `webgpu`). */
 export function fusedAttentionAvailable(): boolean {

@@ -1,4 +1,4 @@
-import { dispatchRaw, type WebGPUBackendInternals } from '@attnzoo/runtime';
+import { dispatchRaw, registerWebGPUKernel, type WebGPUBackendInternals } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 
 export const FUSED_GELU = 'AttnzooGelu';
@@ -76,35 +76,24 @@ function elementwise(backend: WebGPUBackendInternals, label: string, code: strin
   return out;
 }
 
-function register(): void {
-  if (!tf.getKernel(FUSED_GELU, 'webgpu'))
-    tf.registerKernel({
-      kernelName: FUSED_GELU,
-      backendName: 'webgpu',
-      kernelFunc: ({ inputs, backend }) =>
-        elementwise(backend as WebGPUBackendInternals, 'AttnzooGelu', FORWARD, [inputs.x as tf.TensorInfo]),
-    });
-  if (!tf.getKernel(FUSED_GELU_GRAD, 'webgpu'))
-    tf.registerKernel({
-      kernelName: FUSED_GELU_GRAD,
-      backendName: 'webgpu',
-      kernelFunc: ({ inputs, backend }) =>
-        elementwise(backend as WebGPUBackendInternals, 'AttnzooGeluGrad', BACKWARD, [
-          inputs.x as tf.TensorInfo,
-          inputs.dy as tf.TensorInfo,
-        ]),
-    });
-  if (!tf.getGradient(FUSED_GELU))
-    tf.registerGradient({
-      kernelName: FUSED_GELU,
-      inputsToSave: ['x'],
-      gradFunc: (dy, saved) => ({
-        x: () => tf.engine().runKernel(FUSED_GELU_GRAD, { x: saved[0], dy: dy as tf.Tensor }) as tf.Tensor,
-      }),
-    });
-}
-
-register();
+registerWebGPUKernel(
+  tf,
+  FUSED_GELU,
+  ({ inputs, backend }) =>
+    elementwise(backend as WebGPUBackendInternals, 'AttnzooGelu', FORWARD, [inputs.x as tf.TensorInfo]),
+  {
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => ({
+      x: () => tf.engine().runKernel(FUSED_GELU_GRAD, { x: saved[0], dy: dy as tf.Tensor }) as tf.Tensor,
+    }),
+  },
+);
+registerWebGPUKernel(tf, FUSED_GELU_GRAD, ({ inputs, backend }) =>
+  elementwise(backend as WebGPUBackendInternals, 'AttnzooGeluGrad', BACKWARD, [
+    inputs.x as tf.TensorInfo,
+    inputs.dy as tf.TensorInfo,
+  ]),
+);
 
 /** True when GELU should take the fused path now (webgpu, registered, not switched off). */
 export function fusedGeluActive(): boolean {

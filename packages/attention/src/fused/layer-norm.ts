@@ -1,4 +1,4 @@
-import { dispatchRaw, type WebGPUBackendInternals } from '@attnzoo/runtime';
+import { dispatchRaw, registerWebGPUKernel, type WebGPUBackendInternals } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BACKWARD_DX,
@@ -87,39 +87,21 @@ function gradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
   return [dx, dgamma, dbeta];
 }
 
-function register(): void {
-  if (!tf.getKernel(FUSED_LAYER_NORM, 'webgpu'))
-    tf.registerKernel({
-      kernelName: FUSED_LAYER_NORM,
-      backendName: 'webgpu',
-      kernelFunc: forwardKernel as tf.KernelFunc,
-    });
-  if (!tf.getKernel(FUSED_LAYER_NORM_GRAD, 'webgpu'))
-    tf.registerKernel({
-      kernelName: FUSED_LAYER_NORM_GRAD,
-      backendName: 'webgpu',
-      kernelFunc: gradKernel as tf.KernelFunc,
-    });
-  if (!tf.getGradient(FUSED_LAYER_NORM)) {
-    tf.registerGradient({
-      kernelName: FUSED_LAYER_NORM,
-      inputsToSave: ['x', 'gamma'],
-      outputsToSave: [false, true],
-      gradFunc: ((dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
-        const [x, gamma, stats] = saved;
-        // One kernel call for all three gradients, run here (the engine calls each input's
-        // closure in its own tidy scope).
-        const [dx, dgamma, dbeta] = tf
-          .engine()
-          .runKernel(FUSED_LAYER_NORM_GRAD, { dy, x, gamma, stats }) as tf.Tensor[];
-        return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
-      }) as tf.GradFunc,
-    });
-  }
-}
-
-register();
+registerWebGPUKernel(tf, FUSED_LAYER_NORM, forwardKernel as tf.KernelFunc, {
+  inputsToSave: ['x', 'gamma'],
+  outputsToSave: [false, true],
+  gradFunc: ((dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+    const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor2D;
+    const [x, gamma, stats] = saved;
+    // One kernel call for all three gradients, run here (the engine calls each input's closure in
+    // its own tidy scope).
+    const [dx, dgamma, dbeta] = tf
+      .engine()
+      .runKernel(FUSED_LAYER_NORM_GRAD, { dy, x, gamma, stats }) as tf.Tensor[];
+    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+  }) as tf.GradFunc,
+});
+registerWebGPUKernel(tf, FUSED_LAYER_NORM_GRAD, gradKernel as tf.KernelFunc);
 
 /** True when layer norms should take the fused path now (webgpu, registered, not switched off). */
 export function fusedLayerNormActive(): boolean {
