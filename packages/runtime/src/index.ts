@@ -12,9 +12,11 @@ export {
   type DeviceCaps,
   deviceCaps,
   dispatchRaw,
+  MAX_WORKGROUPS_X,
   type RawDispatch,
   registerWebGPUKernel,
   type WebGPUBackendInternals,
+  workgroupGrid,
 } from './webgpu-dispatch';
 export {
   adapterName,

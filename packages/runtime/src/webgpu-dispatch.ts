@@ -4,8 +4,9 @@ import type * as tf from '@tensorflow/tfjs-core';
  * The few members of tfjs-backend-webgpu 4.22's WebGPUBackend that a raw WGSL dispatch needs.
  * `runWebGPUProgram` is not used because it allows one output buffer only and builds the
  * module itself (no `enable subgroups;` directive possible); attnzoo's kernels (fused attention
- * and layer norm, multi-output split) need several outputs and optional subgroup operations. The commands go into the backend's own
- * encoder, so ordering with tfjs's kernels and buffer lifetimes stay tfjs's business.
+ * and layer norm, multi-output split) need several outputs and optional subgroup operations. The
+ * commands go into the backend's own encoder, so ordering with tfjs's kernels and buffer lifetimes
+ * stay tfjs's business.
  */
 export interface WebGPUBackendInternals {
   device: GPUDevice;
@@ -92,6 +93,17 @@ export function dispatchRaw(backend: WebGPUBackendInternals, d: RawDispatch): vo
   // Long attention kernels: submit at once rather than wait for tfjs's batch of 15 dispatches.
   backend.endComputePassEncoder();
   backend.submitQueue();
+}
+
+/** Workgroups one grid dimension holds (WebGPU's default maxComputeWorkgroupsPerDimension). */
+export const MAX_WORKGROUPS_X = 65535;
+
+/**
+ * A grid of `count` workgroups: up to MAX_WORKGROUPS_X along x, the rest in further rows of y.
+ * Shaders number their workgroup as `wid.x + wid.y * MAX_WORKGROUPS_X` and skip past `count`.
+ */
+export function workgroupGrid(count: number): [number, number, number] {
+  return [Math.min(count, MAX_WORKGROUPS_X), Math.ceil(count / MAX_WORKGROUPS_X), 1];
 }
 
 /**

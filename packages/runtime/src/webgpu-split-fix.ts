@@ -1,5 +1,5 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
-import { dispatchRaw, type WebGPUBackendInternals } from './webgpu-dispatch';
+import { dispatchRaw, MAX_WORKGROUPS_X, type WebGPUBackendInternals, workgroupGrid } from './webgpu-dispatch';
 
 type TensorInfo = tfCore.TensorInfo;
 
@@ -8,7 +8,6 @@ interface EmptyMaker {
 }
 
 const THREADS = 256;
-const GRID_X = 65535;
 
 /** WGSL that copies consecutive ranges of X into `n` outputs (range k starts at P.start + off[k]). */
 function splitShader(n: number, type: 'f32' | 'i32'): string {
@@ -29,7 +28,7 @@ ${outputs}
 @group(0) @binding(${n + 1}) var<uniform> P : Params;
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(global_invocation_id) gid : vec3<u32>) {
-  let i = i32(gid.x) + i32(gid.y) * ${GRID_X * THREADS};
+  let i = i32(gid.x) + i32(gid.y) * ${MAX_WORKGROUPS_X * THREADS};
   if (i >= P.total) { return; }
 ${branches}
 }`;
@@ -55,7 +54,7 @@ export function patchWebGPUSplit(tf: typeof tfCore): void {
     const type = x.dtype === 'float32' ? 'f32' : x.dtype === 'int32' ? 'i32' : undefined;
     if (!contiguous || !type || sizes.length < 2) return stock.kernelFunc(args);
     const backend = args.backend as WebGPUBackendInternals;
-    const inner = x.shape.slice(a + 1).reduce((p, d) => p * d, 1);
+    const inner = tf.util.sizeFromShape(x.shape.slice(a + 1));
     const perDispatch = Math.max(1, backend.device.limits.maxStorageBuffersPerShaderStage - 1);
     const outputs = sizes.map((s) => {
       const shape = x.shape.slice();
@@ -84,13 +83,12 @@ export function patchWebGPUSplit(tf: typeof tfCore): void {
           params[4 + k] = offset;
           offset += lengths[k] ?? 0;
         }
-        const blocks = Math.ceil(total / THREADS);
         dispatchRaw(backend, {
           label: 'AttnzooSplit',
           code: splitShader(n, type),
           buffers: [...group, x],
           uniforms: params.buffer,
-          workgroups: [Math.min(blocks, GRID_X), Math.ceil(blocks / GRID_X), 1],
+          workgroups: workgroupGrid(Math.ceil(total / THREADS)),
           submit: false,
         });
       }

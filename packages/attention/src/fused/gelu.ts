@@ -1,11 +1,16 @@
-import { dispatchRaw, registerWebGPUKernel, type WebGPUBackendInternals } from '@attnzoo/runtime';
+import {
+  dispatchRaw,
+  MAX_WORKGROUPS_X,
+  registerWebGPUKernel,
+  type WebGPUBackendInternals,
+  workgroupGrid,
+} from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 
 export const FUSED_GELU = 'AttnzooGelu';
 export const FUSED_GELU_GRAD = 'AttnzooGeluGrad';
 
 const THREADS = 256;
-const GRID_X = 65535;
 
 let enabled = true;
 
@@ -28,7 +33,7 @@ fn erfApprox(a: f32) -> f32 {
 })();
 
 const INDEX = `
-  let i = i32(gid.x) + i32(gid.y) * ${GRID_X * THREADS};
+  let i = i32(gid.x) + i32(gid.y) * ${MAX_WORKGROUPS_X * THREADS};
   if (i >= P.size) { return; }
   let x = X[i];
   let cdf = 0.5 * (1.0 + erfApprox(x * ${Math.SQRT1_2}));`;
@@ -62,15 +67,14 @@ ${INDEX}
 function elementwise(backend: WebGPUBackendInternals, label: string, code: string, inputs: tf.TensorInfo[]) {
   const x = inputs[0];
   const out = backend.makeTensorInfo(x.shape, 'float32');
-  const size = x.shape.reduce((a, b) => a * b, 1);
+  const size = tf.util.sizeFromShape(x.shape);
   if (size === 0) return out;
-  const blocks = Math.ceil(size / THREADS);
   dispatchRaw(backend, {
     label,
     code,
     buffers: [out, ...inputs],
     uniforms: new Int32Array([size, 0, 0, 0]).buffer,
-    workgroups: [Math.min(blocks, GRID_X), Math.ceil(blocks / GRID_X), 1],
+    workgroups: workgroupGrid(Math.ceil(size / THREADS)),
     submit: false,
   });
   return out;

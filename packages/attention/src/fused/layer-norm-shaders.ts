@@ -1,3 +1,5 @@
+import { MAX_WORKGROUPS_X } from '@attnzoo/runtime';
+
 /**
  * WGSL of the fused layer norm: one workgroup of 64 threads per row for the forward pass and
  * dx (tree reductions in workgroup memory), and per-block column sums for dγ and dβ. Rows are
@@ -5,9 +7,6 @@
  */
 
 const THREADS = 64;
-
-/** Rows beyond 65535 workgroups wrap into the second grid dimension. */
-export const ROWS_PER_GRID_X = 65535;
 
 /** Rows summed by one workgroup of the dγ/dβ kernel. */
 export const ROWS_PER_BLOCK = 64;
@@ -17,7 +16,7 @@ struct Params { rows: i32, D: i32, eps: f32, rowsPerBlock: i32 }
 `;
 
 const ROW = `
-  let row = i32(wid.x) + i32(wid.y) * ${ROWS_PER_GRID_X};
+  let row = i32(wid.x) + i32(wid.y) * ${MAX_WORKGROUPS_X};
   if (row >= P.rows) { return; }
   let base = row * P.D;`;
 

@@ -1,4 +1,10 @@
-import { dispatchRaw, registerWebGPUKernel, type WebGPUBackendInternals } from '@attnzoo/runtime';
+import {
+  dispatchRaw,
+  MAX_WORKGROUPS_X,
+  registerWebGPUKernel,
+  type WebGPUBackendInternals,
+  workgroupGrid,
+} from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BACKWARD_DX,
@@ -7,7 +13,6 @@ import {
   FORWARD,
   layerNormParams,
   ROWS_PER_BLOCK,
-  ROWS_PER_GRID_X,
 } from './layer-norm-shaders';
 
 export const FUSED_LAYER_NORM = 'AttnzooLayerNorm';
@@ -19,12 +24,6 @@ let enabled = true;
 export function setFusedLayerNormEnabled(on: boolean): void {
   enabled = on;
 }
-
-const grid = (rows: number): [number, number, number] => [
-  Math.min(rows, ROWS_PER_GRID_X),
-  Math.ceil(rows / ROWS_PER_GRID_X),
-  1,
-];
 
 function forwardKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }) {
   const backend = args.backend as WebGPUBackendInternals;
@@ -39,7 +38,7 @@ function forwardKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; 
     code: FORWARD,
     buffers: [y, stats, x, gamma, beta],
     uniforms: layerNormParams(rows, D, epsilon),
-    workgroups: grid(rows),
+    workgroups: workgroupGrid(rows),
     submit: false,
   });
   return [y, stats];
@@ -50,7 +49,7 @@ function gradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
   const { dy, x, gamma, stats } = args.inputs as Record<string, tf.TensorInfo>;
   const [rows, D] = x.shape;
   // Blocks of rows for the column sums; at most 65535 of them.
-  const rowsPerBlock = Math.max(ROWS_PER_BLOCK, Math.ceil(rows / ROWS_PER_GRID_X));
+  const rowsPerBlock = Math.max(ROWS_PER_BLOCK, Math.ceil(rows / MAX_WORKGROUPS_X));
   const blocks = Math.max(1, Math.ceil(rows / rowsPerBlock));
   const dx = backend.makeTensorInfo([rows, D], 'float32');
   const dgamma = backend.makeTensorInfo([D], 'float32');
@@ -63,7 +62,7 @@ function gradKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; att
     code: BACKWARD_DX,
     buffers: [dx, dy, x, gamma, stats],
     uniforms: params,
-    workgroups: grid(rows),
+    workgroups: workgroupGrid(rows),
     submit: false,
   });
   dispatchRaw(backend, {
