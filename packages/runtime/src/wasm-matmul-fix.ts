@@ -1,6 +1,6 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
 import { batchedMatMulIn } from './wasm-batched-matmul';
-import { shapeSize, wasmKernelCalls } from './wasm-kernel-call';
+import { wasmKernelCalls } from './wasm-kernel-call';
 
 type TensorInfo = tfCore.TensorInfo;
 
@@ -28,8 +28,8 @@ export function fastWasmMatMul(tf: typeof tfCore, stock: tfCore.KernelConfig): t
   return (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    const batchA = shapeSize(a.shape.slice(0, -2));
-    const batchB = shapeSize(b.shape.slice(0, -2));
+    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
     const float = a.dtype === 'float32' && b.dtype === 'float32';
     const stockIsFast = batchA === 1 && batchB === 1 && !transposeA && !transposeB;
     // tfjs only broadcasts a batch of one against another: anything else is its error to report.
@@ -38,16 +38,11 @@ export function fastWasmMatMul(tf: typeof tfCore, stock: tfCore.KernelConfig): t
       return stock.kernelFunc(args);
 
     const calls = wasmKernelCalls(tf, args.backend);
-    const temporaries: TensorInfo[] = [];
-    const temporary = (t: TensorInfo) => {
-      temporaries.push(t);
-      return t;
-    };
     const swapLastTwo = (x: TensorInfo) => {
       const perm = x.shape.map((_, i) => i);
       const n = perm.length;
       [perm[n - 2], perm[n - 1]] = [perm[n - 1], perm[n - 2]];
-      return temporary(calls.run('Transpose', { x }, { perm }));
+      return calls.temporary('Transpose', { x }, { perm });
     };
     try {
       let left = transposeA ? swapLastTwo(a) : a;
@@ -73,17 +68,16 @@ export function fastWasmMatMul(tf: typeof tfCore, stock: tfCore.KernelConfig): t
         return out;
       }
       // [..., M, K] over an unbatched right side: one [1, batch·M, K] product on XNNPACK.
-      if (batchA > 1) left = temporary(calls.run('Reshape', { x: left }, { shape: [1, batchA * m, k] }));
+      if (batchA > 1) left = calls.temporary('Reshape', { x: left }, { shape: [1, batchA * m, k] });
       const product = stock.kernelFunc({
         inputs: { a: left, b: right },
         attrs: { ...args.attrs, transposeA: false, transposeB: false },
         backend: args.backend,
       }) as TensorInfo;
       if (batchA === 1) return product;
-      temporary(product);
-      return calls.run('Reshape', { x: product }, { shape: [...batch, m, n] });
+      return calls.run('Reshape', { x: calls.track(product) }, { shape: [...batch, m, n] });
     } finally {
-      for (const t of temporaries) calls.free(t);
+      calls.freeTemporaries();
     }
   };
 }

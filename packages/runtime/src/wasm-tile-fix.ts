@@ -31,17 +31,13 @@ export function fastWasmTile(tf: typeof tfCore, stock: tfCore.KernelConfig): tfC
       expanded.push(d);
     });
     const out = x.shape.map((d, i) => d * reps[i]);
-    const temporaries: TensorInfo[] = [];
     try {
-      const xs = calls.run('Reshape', { x }, { shape: spread });
-      temporaries.push(xs);
-      const ones = calls.run('Fill', {}, { shape: expanded, value: 1, dtype: x.dtype });
-      temporaries.push(ones);
-      const product = calls.run('Multiply', { a: xs, b: ones }, {});
-      temporaries.push(product);
+      const xs = calls.temporary('Reshape', { x }, { shape: spread });
+      const ones = calls.temporary('Fill', {}, { shape: expanded, value: 1, dtype: x.dtype });
+      const product = calls.temporary('Multiply', { a: xs, b: ones }, {});
       return calls.run('Reshape', { x: product }, { shape: out });
     } finally {
-      for (const t of temporaries) calls.free(t);
+      calls.freeTemporaries();
     }
   };
 }

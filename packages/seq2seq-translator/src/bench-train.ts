@@ -1,4 +1,4 @@
-import { type Batch, Rng, stepTimer } from '@attnzoo/train';
+import { type Batch, Rng, stepTimer, usedLengths } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncodedPairs } from './data';
 import { fitTranslator, pairBatches } from './fit';
@@ -62,14 +62,10 @@ export async function benchTrainBatches(
     kept: picked.map((r) => pairs.kept[r]),
   };
   const pad = translator.config.padId;
-  const used = (data: Int32Array, columns: number, r: number) => {
-    let n = columns;
-    while (n > 0 && data[r * columns + n - 1] === pad) n--;
-    return n;
-  };
-  let real = 0;
-  for (let r = 0; r < e.count; r++)
-    real += used(e.source, e.sourceLength, r) + used(e.labels, e.targetLength, r);
+  const real = [
+    { data: e.source, rows: e.count, columns: e.sourceLength },
+    { data: e.labels, rows: e.count, columns: e.targetLength },
+  ].reduce((n, m) => n + usedLengths(m, pad).reduce((a, b) => a + b, 0), 0);
   const layouts = [
     {
       layout: 'padded to the maximum lengths' as const,

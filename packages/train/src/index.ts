@@ -30,7 +30,12 @@ export {
   warmupCosineByFraction,
   warmupCosineLr,
 } from './schedule';
-export { type PaddedIds, type SequenceBatchesOptions, sequenceBatches } from './sequence-batches';
+export {
+  type PaddedIds,
+  type SequenceBatchesOptions,
+  sequenceBatches,
+  usedLengths,
+} from './sequence-batches';
 export {
   type BatchLogs,
   type Callback,

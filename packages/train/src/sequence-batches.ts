@@ -34,8 +34,8 @@ export interface SequenceBatchesOptions {
   widthMultiple?: number;
 }
 
-/** Ids after the last non-pad id of every row (the row's used length). */
-function rowLengths(m: PaddedIds, padId: number): Int32Array {
+/** Each row's used length: the ids up to and including its last non-pad id. */
+export function usedLengths(m: PaddedIds, padId: number): Int32Array {
   const lengths = new Int32Array(m.rows);
   for (let r = 0; r < m.rows; r++) {
     let n = m.columns;
@@ -83,8 +83,8 @@ export function sequenceBatches(
     throw new Error(
       `labelsLike ${labelsLike}: that input must exist and have the labels' ${labels.columns} columns.`,
     );
-  const inputLengths = inputs.map((m) => rowLengths(m, padId));
-  const labelLengths = rowLengths(labels, padId);
+  const inputLengths = inputs.map((m) => usedLengths(m, padId));
+  const labelLengths = usedLengths(labels, padId);
   if (labelsLike !== undefined) {
     const shared = inputLengths[labelsLike];
     for (let r = 0; r < n; r++) shared[r] = labelLengths[r] = Math.max(shared[r], labelLengths[r]);
