@@ -43,7 +43,7 @@ export class LayerNormalization extends layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      // WebGPU: one dispatch instead of nine (and three instead of about thirteen backward).
+      // WebGPU: one dispatch forward and three backward instead of 14 in all (fused/layer-norm.ts).
       if (fusedLayerNormActive())
         return fusedLayerNorm(
           x,
