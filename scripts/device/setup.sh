@@ -11,7 +11,7 @@ export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 cd .device
 [ -x node ] || { xz -dc node.xz > node && chmod +x node; }
-find app data -name '*.xz' -exec xz -d -f {} +
+find app $([ -d data ] && echo data) -name '*.xz' -exec xz -d -f {} +
 NODE="$PWD/node"
 export NODE
 set +e

@@ -19,6 +19,14 @@ export {
   workgroupGrid,
 } from './webgpu-dispatch';
 export {
+  GEMM_TILES,
+  type GemmPlan,
+  type GemmShape,
+  planGemm,
+  setWebGPUGemm,
+  webgpuGemmEnabled,
+} from './webgpu-gemm';
+export {
   adapterName,
   registerWebGPUBackend,
   type WebGPUAdapterSummary,

@@ -1,4 +1,5 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
+import { rawDispatchListeners } from './webgpu-dispatch';
 
 /** What a piece of work asked of tfjs-backend-webgpu: compute dispatches by program and host uploads. */
 export interface WebGPUCensus {
@@ -8,6 +9,8 @@ export interface WebGPUCensus {
   byProgram: { program: string; count: number }[];
   /** Dispatches outside tfjs's programs (attnzoo's fused attention and layer norm kernels). */
   otherDispatches: number;
+  /** attnzoo's own dispatches by kernel label (products, fused attention, layer norm, split), most first. */
+  byKernel: { kernel: string; count: number }[];
   /** Tensors whose values were copied from host memory to the GPU, and their bytes. */
   uploads: number;
   uploadBytes: number;
@@ -45,6 +48,9 @@ export async function webgpuCensus<T>(
     bindGroups++;
     return createBindGroup.call(this, descriptor);
   };
+  const byKernel = new Map<string, number>();
+  const onRaw = (label: string) => byKernel.set(label, (byKernel.get(label) ?? 0) + 1);
+  rawDispatchListeners.add(onRaw);
   const record = backend.recordAndSubmit;
   const upload = backend.uploadToGPU;
   backend.recordAndSubmit = function (program, ...rest) {
@@ -71,11 +77,15 @@ export async function webgpuCensus<T>(
         byProgram: [...byProgram]
           .map(([program, count]) => ({ program, count }))
           .sort((a, b) => b.count - a.count || a.program.localeCompare(b.program)),
+        byKernel: [...byKernel]
+          .map(([kernel, count]) => ({ kernel, count }))
+          .sort((a, b) => b.count - a.count || a.kernel.localeCompare(b.kernel)),
         uploads,
         uploadBytes,
       },
     };
   } finally {
+    rawDispatchListeners.delete(onRaw);
     backend.recordAndSubmit = record;
     backend.uploadToGPU = upload;
     if (hadOwn) device.createBindGroup = createBindGroup;

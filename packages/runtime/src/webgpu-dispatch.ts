@@ -59,8 +59,12 @@ export interface RawDispatch {
   submit?: boolean;
 }
 
+/** Listeners told of each raw dispatch's label (webgpuCensus counts attnzoo's kernels by name). */
+export const rawDispatchListeners = new Set<(label: string) => void>();
+
 /** Records one compute dispatch into tfjs's command encoder. */
 export function dispatchRaw(backend: WebGPUBackendInternals, d: RawDispatch): void {
+  for (const listen of rawDispatchListeners) listen(d.label);
   const device = backend.device;
   const pipeline = pipelineFor(device, d.code, d.label);
   for (const t of d.buffers) backend.uploadToGPU(t.dataId);

@@ -1,5 +1,6 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
 import { patchWebGPUCast } from './webgpu-cast-fix';
+import { patchWebGPUGemm } from './webgpu-gemm';
 import { patchWebGPUSplit } from './webgpu-split-fix';
 
 /** How to reach a WebGPU adapter from Node through Dawn's `webgpu` package. */
@@ -67,7 +68,14 @@ async function doRegister(tf: typeof tfCore, options: WebGPUNodeOptions): Promis
   const dawn = await import('webgpu');
   const g = globalThis as Record<string, unknown>;
   Object.assign(g, dawn.globals);
-  const dawnOptions = [...(software ? ['backend=opengles'] : []), ...(options.dawnOptions ?? [])];
+  // ATTNZOO_DAWN_TOGGLES (comma-separated Dawn toggles, e.g. disable_robustness) is for measuring
+  // what Dawn's safety checks cost on a GPU; the defaults stay Dawn's.
+  const toggles = process.env.ATTNZOO_DAWN_TOGGLES?.trim();
+  const dawnOptions = [
+    ...(software ? ['backend=opengles'] : []),
+    ...(toggles ? [`enable-dawn-features=${toggles}`] : []),
+    ...(options.dawnOptions ?? []),
+  ];
   const gpu = dawn.create(dawnOptions) as GPU;
   if (!g.navigator || typeof g.navigator !== 'object') g.navigator = {};
   Object.defineProperty(g.navigator as object, 'gpu', { value: gpu, configurable: true });
@@ -96,6 +104,8 @@ async function doRegister(tf: typeof tfCore, options: WebGPUNodeOptions): Promis
   const webgpu = await import('@tensorflow/tfjs-backend-webgpu');
   patchWebGPUCast(tf, webgpu.webgpu_util as never);
   patchWebGPUSplit(tf);
+  // Tiled products (split K for weight gradients); setWebGPUGemm(false) or ATTNZOO_WEBGPU_GEMM=0 turns them off.
+  patchWebGPUGemm(tf);
   // The flag exists once the backend module is evaluated.
   const submitBatch = submitBatchSize(options.submitBatch);
   if (submitBatch !== undefined) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitBatch);

@@ -6,6 +6,7 @@ import { benchAttention } from './bench-attention';
 import { benchFused } from './bench-fused';
 import { benchPaper } from './bench-paper';
 import { benchTrain } from './bench-train';
+import { benchVsPytorch, parseModels, VS_PYTORCH_MODELS } from './bench-vs-pytorch';
 import { evaluate, predict } from './evaluate-predict';
 import { finetune } from './finetune';
 import { models } from './models';
@@ -165,6 +166,58 @@ export const COMMANDS: Command[] = [
         out: String(v.out),
         json: Boolean(v.json),
       }),
+  },
+  {
+    path: ['bench', 'vs-pytorch'],
+    summary:
+      'training steps of the release architectures and products at their shapes, for the side-by-side table with PyTorch (scripts/device/vs-pytorch.py)',
+    options: {
+      ...backendOptions,
+      batch: { type: 'string', default: '512', description: 'batch size' },
+      steps: { type: 'string', default: '10', description: 'timed steps per model' },
+      warmup: { type: 'string', default: '3', description: 'untimed warm-up steps (kernel compilation)' },
+      models: { type: 'string', default: VS_PYTORCH_MODELS.join(','), description: 'models to time' },
+      variants: { type: 'string', default: ATTENTION_VARIANTS.join(','), description: 'attention variants' },
+      'translator-lengths': {
+        type: 'string',
+        default: '12,32',
+        description: 'translator source/target lengths',
+      },
+      'gemm-shapes': {
+        type: 'string',
+        description: 'JSON list of products {name, batch, M, K, N, transA, transB}',
+      },
+      'gemm-sweep': { type: 'boolean', description: 'also time every tile and split count per product' },
+      engine: {
+        type: 'string',
+        default: 'both',
+        description: "attnzoo's WebGPU products: on, off (tfjs's kernels) or both (each row twice)",
+      },
+      out: {
+        type: 'string',
+        default: 'bench-results/vs-pytorch',
+        description: 'folder for tfjs.json and tfjs.md',
+      },
+    },
+    run: (v) => {
+      const engine = String(v.engine);
+      if (engine !== 'on' && engine !== 'off' && engine !== 'both')
+        throw new UsageError(`--engine must be on, off or both, got "${engine}".`);
+      return benchVsPytorch({
+        backend: v.backend as string | undefined,
+        webgpuAdapter: v['webgpu-adapter'] as string | undefined,
+        batch: positiveInt(v.batch, 'batch'),
+        steps: positiveInt(v.steps, 'steps'),
+        warmup: positiveInt(v.warmup, 'warmup'),
+        models: parseModels(v.models),
+        variants: variantList(v.variants),
+        translatorLengths: intList(v['translator-lengths'], 'translator-lengths'),
+        gemmShapes: v['gemm-shapes'] as string | undefined,
+        gemmSweep: Boolean(v['gemm-sweep']),
+        engine,
+        out: String(v.out),
+      });
+    },
   },
   {
     path: ['bench', 'fused'],
