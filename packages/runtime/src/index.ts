@@ -32,3 +32,4 @@ export {
   type WebGPUAdapterSummary,
   type WebGPUNodeOptions,
 } from './webgpu-node';
+export { timeRawDispatches } from './webgpu-pass-timer';

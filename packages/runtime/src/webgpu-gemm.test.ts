@@ -65,7 +65,10 @@ describe('planGemm', () => {
   it('uses large tiles without splitting for tall forward products', () => {
     const p = planGemm({ batch: 1, M: 33280, N: 384, K: 192 });
     expect(p.splits).toBe(1);
-    expect(p.tile).toBe('128x128');
+    expect(p.tile).toBe('128x128k16');
+  });
+  it('picks the tile that pads least where every tile pads (attention products, 65 × 65)', () => {
+    expect(planGemm({ batch: 3072, M: 65, N: 65, K: 32 }).tile).toBe('32x32');
   });
   it('rejects an unknown forced tile with the accepted names', () => {
     expect(() => planGemm({ batch: 1, M: 8, N: 8, K: 8 }, { tile: '7x7' })).toThrow(/128x128/);

@@ -52,32 +52,41 @@ function fill(s: GemmShape, t: GemmTile): number {
   return (s.M * s.N) / (Math.ceil(s.M / bm) * bm * Math.ceil(s.N / bn) * bn);
 }
 
+/** Tiles the planner chooses from, largest first; the others stay for sweeps. */
+const PLANNED_TILES = ['128x128k16', '128x64', '64x64', '32x32'];
+
 /**
- * Tile and split for one product: the largest tile that still gives a full wave of workgroups
- * with little padding; when even the smallest tile leaves the GPU idle and K is long, K is split
- * so that each slice keeps at least 32 tile depths of work.
+ * Tile and split for one product, from a sweep of every tile and split count at the zoo's shapes
+ * on an H200 (bench-results/vs-pytorch): the largest tile with little padding that, splitting K
+ * when K is long, gives two waves of workgroups; where every tile pads heavily (the attention
+ * products' 65 × 65), the one that pads least.
  */
 export function planGemm(s: GemmShape, force: { tile?: string; splits?: number } = {}): GemmPlan {
-  let name = force.tile;
-  if (name && !GEMM_TILES[name])
-    throw new Error(`Unknown GEMM tile "${name}": use one of ${Object.keys(GEMM_TILES).join(', ')}.`);
-  if (!name) {
-    const order = ['128x128', '128x64', '64x128', '64x64', '32x32'];
-    name =
-      order.find((n) => tilesOf(s, GEMM_TILES[n]) >= TARGET_WORKGROUPS && fill(s, GEMM_TILES[n]) >= 0.85) ??
-      order.find((n) => tilesOf(s, GEMM_TILES[n]) >= TARGET_WORKGROUPS) ??
-      (s.M * s.N >= 64 * 64 ? '64x64' : '32x32');
+  if (force.tile && !GEMM_TILES[force.tile])
+    throw new Error(`Unknown GEMM tile "${force.tile}": use one of ${Object.keys(GEMM_TILES).join(', ')}.`);
+  const splitsFor = (t: GemmTile, tiles: number) => {
+    if (force.splits !== undefined) return force.splits;
+    if (tiles >= 2 * TARGET_WORKGROUPS) return 1;
+    // Each slice keeps at least 32 tile depths of K, so the partial sums stay a small extra pass.
+    const byDepth = Math.floor(s.K / (t.bk * 32));
+    return Math.max(1, Math.min(Math.ceil((2 * TARGET_WORKGROUPS) / tiles), byDepth, 64));
+  };
+  const make = (name: string): GemmPlan => {
+    const tile = GEMM_TILES[name];
+    const tiles = tilesOf(s, tile);
+    let splits = splitsFor(tile, tiles);
+    const kChunk = Math.ceil(Math.ceil(s.K / splits) / tile.bk) * tile.bk;
+    splits = Math.max(1, Math.ceil(s.K / kChunk));
+    return { tile: name, splits, kChunk, workgroups: tiles * splits };
+  };
+  if (force.tile) return make(force.tile);
+  for (const name of PLANNED_TILES) {
+    if (fill(s, GEMM_TILES[name]) < 0.85) continue;
+    const plan = make(name);
+    if (plan.workgroups >= TARGET_WORKGROUPS) return plan;
   }
-  const tile = GEMM_TILES[name];
-  const tiles = tilesOf(s, tile);
-  let splits = force.splits ?? 1;
-  if (force.splits === undefined && tiles < TARGET_WORKGROUPS) {
-    const byDepth = Math.floor(s.K / (tile.bk * 32));
-    splits = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), byDepth, 64));
-  }
-  const kChunk = Math.ceil(Math.ceil(s.K / splits) / tile.bk) * tile.bk;
-  splits = Math.max(1, Math.ceil(s.K / kChunk));
-  return { tile: name, splits, kChunk, workgroups: tiles * splits };
+  const leastPadding = [...PLANNED_TILES].sort((a, b) => fill(s, GEMM_TILES[b]) - fill(s, GEMM_TILES[a]))[0];
+  return make(leastPadding);
 }
 
 // On unless ATTNZOO_WEBGPU_GEMM=0: the switch that compares against tfjs's kernels.

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
-import { GEMM_TILES, planGemm, setWebGPUGemm, webgpuCensus, webgpuGemmEnabled } from '@attnzoo/runtime';
+import {
+  GEMM_TILES,
+  planGemm,
+  setWebGPUGemm,
+  timeRawDispatches,
+  webgpuCensus,
+  webgpuGemmEnabled,
+} from '@attnzoo/runtime';
 import { buildTranslator, DEFAULT_CONFIG } from '@attnzoo/seq2seq-translator';
 import { buildTextClassifierModel, getRecipe, textClassifierConfig } from '@attnzoo/text-classifier';
 import { accuracy, type Batch, type Callback, type Rng, type TrainOptions, train } from '@attnzoo/train';
@@ -67,8 +74,11 @@ export interface GemmRow extends GemmShapeSpec {
   /** The planner's choice (engine on), or the forced tile/splits of a sweep row. */
   tile?: string;
   splits?: number;
+  /** GPU kernel ms where the adapter has timestamp queries, else wall-clock ms. */
   ms: number;
   tflops: number;
+  wallMs: number;
+  timing: 'gpu-timestamps' | 'wall-clock';
 }
 
 function median(xs: number[]): number {
@@ -201,27 +211,49 @@ async function dispatchesPerStep(w: Workload): Promise<number> {
   return census.dispatches;
 }
 
-/** ms per product: `reps` products queued back to back, then one small read (the GPU's pace, not the host's). */
-async function timeProduct(a: tf.Tensor, b: tf.Tensor, s: GemmShapeSpec, reps: number): Promise<number> {
-  const run = async (n: number) => {
-    let last: tf.Tensor | undefined;
-    for (let i = 0; i < n; i++) {
-      last?.dispose();
-      last = tf.matMul(a, b, s.transA, s.transB);
-    }
-    const probe = tf.slice(
-      last as tf.Tensor,
-      Array((last as tf.Tensor).rank).fill(0),
-      Array((last as tf.Tensor).rank).fill(1),
-    );
+/**
+ * One product's cost two ways: wall-clock ms per product with `reps` queued back to back and one small
+ * read at the end (host-side cost included: for small products that is the host's pace), and GPU
+ * kernel ms from timestamp queries (tfjs's own kernels through tf.time, attnzoo's through one timed
+ * pass), where the adapter offers them — the figure comparable to torch.matmul under CUDA events.
+ */
+async function timeProduct(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  s: GemmShapeSpec,
+  reps: number,
+): Promise<{ wallMs: number; gpuMs?: number }> {
+  let last: tf.Tensor | undefined;
+  const once = () => {
+    last?.dispose();
+    last = tf.matMul(a, b, s.transA, s.transB);
+  };
+  const settle = async () => {
+    const t = last as tf.Tensor;
+    const probe = tf.slice(t, Array(t.rank).fill(0), Array(t.rank).fill(1));
     await probe.data();
     probe.dispose();
-    last?.dispose();
   };
-  await run(3);
+  for (let i = 0; i < 3; i++) once();
+  await settle();
   const t0 = performance.now();
-  await run(reps);
-  return (performance.now() - t0) / reps;
+  for (let i = 0; i < reps; i++) once();
+  await settle();
+  const wallMs = (performance.now() - t0) / reps;
+  let gpuMs: number | undefined;
+  const supportsTimestamps = (tf.backend() as unknown as { supportTimestampQuery?: boolean })
+    .supportTimestampQuery;
+  if (supportsTimestamps) {
+    if (webgpuGemmEnabled()) gpuMs = await timeRawDispatches(tf, once, reps);
+    else {
+      const info = await tf.time(() => {
+        for (let i = 0; i < reps; i++) once();
+      });
+      gpuMs = typeof info.kernelMs === 'number' ? info.kernelMs / reps : undefined;
+    }
+  }
+  last?.dispose();
+  return { wallMs, ...(gpuMs !== undefined ? { gpuMs } : {}) };
 }
 
 function readShapes(path: string): GemmShapeSpec[] {
@@ -271,18 +303,32 @@ async function gemmRows(o: BenchVsPytorchOptions, engines: ('on' | 'off')[]): Pr
     const a = tf.randomNormal(s.transA ? [s.batch, s.K, s.M] : [s.batch, s.M, s.K], 0, 1, 'float32', 1);
     const b = tf.randomNormal(s.transB ? [s.batch, s.N, s.K] : [s.batch, s.K, s.N], 0, 1, 'float32', 2);
     const flops = 2 * s.batch * s.M * s.K * s.N;
-    const reps = Math.max(5, Math.min(50, Math.round(2e11 / flops)));
-    const add = (engine: 'on' | 'off', ms: number, tile?: string, splits?: number) => {
-      rows.push({ ...s, engine, ms, tflops: flops / ms / 1e9, ...(tile ? { tile, splits } : {}) });
+    const reps = Math.max(10, Math.min(200, Math.round(2e12 / flops)));
+    const add = (
+      engine: 'on' | 'off',
+      t: { wallMs: number; gpuMs?: number },
+      tile?: string,
+      splits?: number,
+    ) => {
+      const ms = t.gpuMs ?? t.wallMs;
+      rows.push({
+        ...s,
+        engine,
+        ms,
+        tflops: flops / ms / 1e9,
+        wallMs: t.wallMs,
+        timing: t.gpuMs !== undefined ? 'gpu-timestamps' : 'wall-clock',
+        ...(tile ? { tile, splits } : {}),
+      });
       console.error(
-        `  ${s.name} ${s.batch}×${s.M}×${s.K}×${s.N}${s.transA ? ' Aᵀ' : ''}${s.transB ? ' Bᵀ' : ''} ${engine}${tile ? ` ${tile}/${splits}` : ''}: ${ms.toFixed(3)} ms, ${(flops / ms / 1e9).toFixed(1)} TFLOP/s`,
+        `  ${s.name} ${s.batch}×${s.M}×${s.K}×${s.N}${s.transA ? ' Aᵀ' : ''}${s.transB ? ' Bᵀ' : ''} ${engine}${tile ? ` ${tile}/${splits}` : ''}: ${ms.toFixed(3)} ms (wall ${t.wallMs.toFixed(3)}), ${(flops / ms / 1e9).toFixed(1)} TFLOP/s`,
       );
     };
     for (const engine of engines) {
       setWebGPUGemm(engine === 'on');
-      const ms = await timeProduct(a, b, s, reps);
+      const t = await timeProduct(a, b, s, reps);
       const plan = engine === 'on' ? planGemm({ batch: s.batch, M: s.M, N: s.N, K: s.K }) : undefined;
-      add(engine, ms, plan?.tile, plan?.splits);
+      add(engine, t, plan?.tile, plan?.splits);
     }
     if (o.gemmSweep) {
       setWebGPUGemm(true);
