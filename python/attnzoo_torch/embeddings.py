@@ -12,9 +12,16 @@ from torch import nn
 from .gemms import Product, dense
 
 
+@torch.no_grad()
 def truncated_normal_(t: torch.Tensor, std: float = 0.02) -> torch.Tensor:
-    """tfjs's truncatedNormal: normal(0, std) redrawn beyond two standard deviations."""
-    return nn.init.trunc_normal_(t, std=std, a=-2 * std, b=2 * std)
+    """tfjs's truncatedNormal: normal(0, std), values beyond two standard deviations redrawn.
+    (Redrawing ~5 % a few times is much faster than nn.init.trunc_normal_'s inverse-CDF sampling.)"""
+    t.normal_(0.0, std)
+    outside = t.abs() > 2 * std
+    while outside.any():
+        t[outside] = torch.empty(int(outside.sum()), dtype=t.dtype, device=t.device).normal_(0.0, std)
+        outside = t.abs() > 2 * std
+    return t
 
 
 class PatchEmbedding(nn.Module):

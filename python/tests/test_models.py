@@ -4,6 +4,7 @@ GEMM list the benchmark derives from them. Runs on CPU torch (>= 1.13) in a few 
     python3 -m unittest discover python/tests
 """
 import collections
+import functools
 import glob
 import json
 import os
@@ -69,6 +70,13 @@ def count(model):
     return sum(p.numel() for p in model.parameters())
 
 
+@functools.lru_cache(maxsize=None)
+def release(name):
+    """Each release model built once for all the tests that only read it."""
+    torch.manual_seed(0)
+    return az.build(name)
+
+
 # ---- tiny models of each family, for the tests that train or trace -------------------------
 
 def tiny(family, variant):
@@ -92,7 +100,7 @@ class ParameterCounts(unittest.TestCase):
     def test_every_release_matches_the_formulas(self):
         for name in az.release_names():
             with self.subTest(name):
-                self.assertEqual(count(az.build(name)), expected_params(az.release_config(name)))
+                self.assertEqual(count(release(name)), expected_params(az.release_config(name)))
 
     def test_released_typescript_models_have_the_same_counts(self):
         # metadata.json of each published model holds tfjs's own countParams().
@@ -106,7 +114,7 @@ class ParameterCounts(unittest.TestCase):
             with open(path) as fh:
                 total = json.load(fh)["parameters"]["total"]
             with self.subTest(name):
-                self.assertEqual(count(az.build(name)), total)
+                self.assertEqual(count(release(name)), total)
                 found += 1
         self.assertGreater(found, 0, "no released model metadata found under models/")
 
@@ -119,9 +127,8 @@ class ParameterCounts(unittest.TestCase):
 
 class Shapes(unittest.TestCase):
     def test_release_outputs(self):
-        torch.manual_seed(0)
         for name in az.release_names():
-            model = az.build(name).eval()
+            model = release(name).eval()
             c = model.config
             length = 12 if isinstance(model, Translator) else None
             inputs, labels = model.example_batch(2, length, generator=torch.Generator().manual_seed(0))
@@ -306,14 +313,14 @@ class GemmList(unittest.TestCase):
         self.assertEqual(got, [(8, 7, 9, 3, False, False), (8, 9, 7, 3, True, False)])
 
     def test_release_shapes_at_batch_512(self):
-        model = az.build("translator-en-es-sdpa")
+        model = release("translator-en-es-sdpa")
         keys = {p.key() for p in az.training_products(model.products(512, 32))}
         rows, d, vocab = 512 * 32, 256, 8000
         self.assertIn((1, rows, d, vocab, False, False), keys)  # logits forward
         self.assertIn((1, rows, vocab, d, False, True), keys)  # d(decoder output)
         self.assertIn((1, d, rows, vocab, True, False), keys)  # d(logits kernel)
         self.assertIn((512 * 8, 32, 32, 32, False, True), keys)  # q kᵀ per head, dk = 32
-        sup = az.build("vit-cifar10-super")
+        sup = release("vit-cifar10-super")
         keys = {p.key() for p in az.training_products(sup.products(512))}
         self.assertIn((1, 65, 65, 512 * 192, False, False), keys)  # Wa · V for the whole batch
         self.assertIn((1, 65, 512 * 192, 65, False, True), keys)  # dWa

@@ -49,8 +49,10 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=20, help="timed steps per model (median reported)")
     p.add_argument("--models", default=",".join(az.FAMILIES), help="comma-separated model families")
     p.add_argument("--variants", default=",".join(az.VARIANTS))
-    p.add_argument("--translator-lengths", default="12,32", help="source = target length of the translator steps")
-    p.add_argument("--text-length", type=int, default=256, help="text classifier length (the release's 256)")
+    p.add_argument("--translator-lengths", default=",".join(map(str, az.step_lengths("translator-en-es-sdpa"))),
+                   help="source = target length of the translator steps (default: length buckets 12 and 32)")
+    p.add_argument("--text-length", type=int, default=az.step_lengths("textcls-imdb-sdpa")[0],
+                   help="text classifier length (default: the release's fixed length)")
     p.add_argument("--attention", default="auto", choices=["auto", "sdpa", "naive"],
                    help="heads through torch's fused scaled_dot_product_attention (auto: when torch has it) or "
                         "matmul-softmax-matmul")
@@ -107,9 +109,11 @@ def count_params(model):
 
 def derive_shapes(args):
     """Per model: its training products; over all: the distinct shapes with where they occur."""
-    per_model, uses = [], {}
+    per_model, uses, models = [], {}, {}
     for name, family, variant, length in cases(args):
-        model = az.build(name)
+        if name not in models:  # the translator is listed once per length
+            models[name] = az.build(name)
+        model = models[name]
         products = az.training_products(model.products(args.batch, length))
         where = name if length is None else f"{name} L{length}"
         uses[where] = products
