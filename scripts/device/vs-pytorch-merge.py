@@ -81,21 +81,42 @@ def ratio(a, b):
 
 
 def facts(run):
-    """Top-level scalar fields of a run (device, date, versions, ...), without the row lists."""
-    return {k: v for k, v in run.items() if k not in ROW_KEYS and v is not None and not isinstance(v, (list, dict))}
+    """Top-level scalar fields of a run (device, date, versions, ...), without the row lists; the
+    TypeScript side keeps them under `environment` (its adapter is the device)."""
+    flat = dict(run)
+    env = run.get("environment")
+    if isinstance(env, dict):
+        flat.update({k: v for k, v in env.items() if k not in flat})
+        if env.get("adapter") and "device" not in run:
+            flat["device"] = env["adapter"]
+    return {k: v for k, v in flat.items() if k not in ROW_KEYS and v is not None and not isinstance(v, (list, dict))}
+
+
+def by_engine(rows, engine):
+    """The TypeScript rows of one engine setting (`on`: attnzoo's kernels, `off`: tfjs's stock kernels);
+    rows without the field count as `on`. Sweep rows (forced tiles) are tuning data, not the result."""
+    return [r for r in rows if r.get("engine", "on") == engine and not r.get("sweep")]
 
 
 def merge(tfjs, torch):
     steps = []
+    stock_steps = {step_key(r): r for r in by_engine(tfjs["steps"], "off")}
     # PyTorch's rows set the order (it runs every model); rows only tfjs has follow.
-    for (model, variant, batch, length), pt, tj in pair(torch["steps"], tfjs["steps"], step_key):
+    for k, pt, tj in pair(torch["steps"], by_engine(tfjs["steps"], "on"), step_key):
+        model, variant, batch, length = k
+        stock = stock_steps.get(k)
         steps.append({"model": model, "variant": variant, "batch": batch, "length": length,
-                      "tfjs": tj, "pytorch": pt, "ratio": ratio(num(tj, "ms"), num(pt, "ms"))})
+                      "tfjs": tj, "tfjsStock": stock, "pytorch": pt, "ratio": ratio(num(tj, "ms"), num(pt, "ms")),
+                      "stockRatio": ratio(num(stock, "ms"), num(pt, "ms"))})
     gemm = []
-    for (b, M, K, N, ta, tb), pt, tj in pair(torch["gemm"], tfjs["gemm"], gemm_key):
-        gemm.append({"name": (pt or tj).get("name"), "batch": b, "M": M, "K": K, "N": N, "transA": ta,
-                     "transB": tb, "tfjs": tj, "pytorch": pt,
-                     "speedFraction": ratio(num(tj, "tflops"), num(pt, "tflops"))})
+    stock_gemm = {gemm_key(r): r for r in by_engine(tfjs["gemm"], "off")}
+    for k, pt, tj in pair(torch["gemm"], by_engine(tfjs["gemm"], "on"), gemm_key):
+        b, M, K, N, ta, tb = k
+        stock = stock_gemm.get(k)
+        gemm.append({"name": (pt or tj or stock).get("name"), "batch": b, "M": M, "K": K, "N": N, "transA": ta,
+                     "transB": tb, "tfjs": tj, "tfjsStock": stock, "pytorch": pt,
+                     "speedFraction": ratio(num(tj, "tflops"), num(pt, "tflops")),
+                     "stockSpeedFraction": ratio(num(stock, "tflops"), num(pt, "tflops"))})
     return {"tfjs": facts(tfjs), "pytorch": facts(torch), "steps": steps, "gemm": gemm}
 
 
@@ -120,9 +141,9 @@ def markdown(m):
 
     out += ["", "## Training step", "",
             "Median ms per step (forward, loss, backward, clipping, AdamW); ratio > 1: tfjs is slower.", "",
-            "| model | variant | batch | length | tfjs ms | PyTorch ms | tfjs / PyTorch | tfjs kernels | "
-            "tfjs dispatches | tfjs GPU busy | PyTorch peak MiB | params |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| model | variant | batch | length | tfjs ms | PyTorch ms | tfjs / PyTorch | tfjs stock kernels ms | "
+            "stock / PyTorch | tfjs kernels | tfjs dispatches | tfjs GPU busy | PyTorch peak MiB | params |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in m["steps"]:
         tj, pt = s["tfjs"], s["pytorch"]
         busy = num(tj, "gpuBusy")
@@ -131,22 +152,26 @@ def markdown(m):
         note = "; ".join(f"{side}: {r['error']}" for side, r in (("tfjs", tj), ("PyTorch", pt)) if r and r.get("error"))
         out.append(
             f"| {s['model']} | {s['variant']} | {fmt(s['batch'])} | {fmt(s['length'])} | {fmt(num(tj, 'ms'))} | "
-            f"{fmt(num(pt, 'ms'))} | {fmt(s['ratio'])} | {fmt(num(tj, 'kernels'))} | {fmt(num(tj, 'dispatches'))} | "
+            f"{fmt(num(pt, 'ms'))} | {fmt(s['ratio'])} | {fmt(num(s.get('tfjsStock'), 'ms'))} | "
+            f"{fmt(s.get('stockRatio'))} | {fmt(num(tj, 'kernels'))} | {fmt(num(tj, 'dispatches'))} | "
             f"{busy or DASH} | {fmt(num(pt, 'peakMiB'), 0)} | {fmt(params)} |" + (f" {note}" if note else ""))
 
     out += ["", "## GEMM shapes", "",
             "fp32 C[b] = op(A[b]) · op(B[b]), op = transpose where marked (N/T for A then B); median ms; "
             "speed = tfjs TFLOP/s as a fraction of PyTorch's.", "",
-            "| shape | batch | M | K | N | op | tfjs ms | tfjs TFLOP/s | PyTorch ms | PyTorch TFLOP/s | tfjs speed |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| shape | batch | M | K | N | op | tfjs ms | tfjs TFLOP/s | PyTorch ms | PyTorch TFLOP/s | tfjs speed | "
+            "tfjs stock TFLOP/s | stock speed |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for g in m["gemm"]:
         tj, pt = g["tfjs"], g["pytorch"]
         op = ("T" if g["transA"] else "N") + ("T" if g["transB"] else "N")
         frac = g["speedFraction"]
+        stock_frac = g.get("stockSpeedFraction")
         out.append(
             f"| {g['name']} | {fmt(g['batch'])} | {fmt(g['M'])} | {fmt(g['K'])} | {fmt(g['N'])} | {op} | "
             f"{fmt(num(tj, 'ms'), 3)} | {fmt(num(tj, 'tflops'))} | {fmt(num(pt, 'ms'), 3)} | "
-            f"{fmt(num(pt, 'tflops'))} | {DASH if frac is None else f'{100 * frac:.0f} %'} |")
+            f"{fmt(num(pt, 'tflops'))} | {DASH if frac is None else f'{100 * frac:.0f} %'} | "
+            f"{fmt(num(g.get('tfjsStock'), 'tflops'))} | {DASH if stock_frac is None else f'{100 * stock_frac:.0f} %'} |")
     return "\n".join(out) + "\n"
 
 

@@ -79,6 +79,8 @@ export interface GemmRow extends GemmShapeSpec {
   tflops: number;
   wallMs: number;
   timing: 'gpu-timestamps' | 'wall-clock';
+  /** A forced tile/split of --gemm-sweep (tuning data), not the planner's choice. */
+  sweep?: boolean;
 }
 
 function median(xs: number[]): number {
@@ -303,12 +305,13 @@ async function gemmRows(o: BenchVsPytorchOptions, engines: ('on' | 'off')[]): Pr
     const a = tf.randomNormal(s.transA ? [s.batch, s.K, s.M] : [s.batch, s.M, s.K], 0, 1, 'float32', 1);
     const b = tf.randomNormal(s.transB ? [s.batch, s.N, s.K] : [s.batch, s.K, s.N], 0, 1, 'float32', 2);
     const flops = 2 * s.batch * s.M * s.K * s.N;
-    const reps = Math.max(10, Math.min(200, Math.round(2e12 / flops)));
+    const reps = Math.max(10, Math.min(100, Math.round(5e11 / flops)));
     const add = (
       engine: 'on' | 'off',
       t: { wallMs: number; gpuMs?: number },
       tile?: string,
       splits?: number,
+      sweep = false,
     ) => {
       const ms = t.gpuMs ?? t.wallMs;
       rows.push({
@@ -319,6 +322,7 @@ async function gemmRows(o: BenchVsPytorchOptions, engines: ('on' | 'off')[]): Pr
         wallMs: t.wallMs,
         timing: t.gpuMs !== undefined ? 'gpu-timestamps' : 'wall-clock',
         ...(tile ? { tile, splits } : {}),
+        ...(sweep ? { sweep } : {}),
       });
       console.error(
         `  ${s.name} ${s.batch}×${s.M}×${s.K}×${s.N}${s.transA ? ' Aᵀ' : ''}${s.transB ? ' Bᵀ' : ''} ${engine}${tile ? ` ${tile}/${splits}` : ''}: ${ms.toFixed(3)} ms (wall ${t.wallMs.toFixed(3)}), ${(flops / ms / 1e9).toFixed(1)} TFLOP/s`,
@@ -341,7 +345,7 @@ async function gemmRows(o: BenchVsPytorchOptions, engines: ('on' | 'off')[]): Pr
           env.ATTNZOO_WEBGPU_GEMM_TILE = tile;
           env.ATTNZOO_WEBGPU_GEMM_SPLITS = String(splits);
           try {
-            add('on', await timeProduct(a, b, s, reps), tile, splits);
+            add('on', await timeProduct(a, b, s, reps), tile, splits, true);
           } finally {
             delete env.ATTNZOO_WEBGPU_GEMM_TILE;
             delete env.ATTNZOO_WEBGPU_GEMM_SPLITS;
