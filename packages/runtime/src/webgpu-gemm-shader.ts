@@ -3,7 +3,7 @@
  * asked: a register-tiled product with both tiles staged k-major in workgroup memory, so that
  * every layout (A or B transposed or not) reads global memory along its contiguous axis and the
  * inner loop reads vec4s. tfjs 4.22's own kernels reach 1–7 TFLOP/s on an H200 at the zoo's
- * shapes (docs/webgpu-gemm.md); the two shapes they lose most on are served here by
+ * shapes (docs/webgpu-engine.md); the two shapes they lose most on are served here by
  * - large tiles (up to 128 × 128, 8 × 8 per thread) for the tall forward products, and
  * - a split reduction (`splits` > 1: each workgroup sums one slice of K into a partial buffer,
  *   a second pass adds the slices) for weight gradients, whose 192 × 192 output over K = 33,280
