@@ -34,31 +34,45 @@ const PHILOX_M = 0xd256d193;
 const PHILOX_W = 0x9e3779b9;
 const PHILOX_ROUNDS = 10;
 
-/** High word of the 64-bit product of two u32 (16-bit limbs: no partial product overflows). */
-function mulhi(a: number, b: number): number {
-  const a0 = a & 0xffff;
-  const a1 = a >>> 16;
-  const b0 = b & 0xffff;
-  const b1 = b >>> 16;
-  const p01 = a0 * b1;
-  const p10 = a1 * b0;
-  const mid = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  return (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) >>> 0;
+const M0 = PHILOX_M & 0xffff;
+const M1 = PHILOX_M >>> 16;
+
+/** High word of the 64-bit product M · x (16-bit limbs in int32 arithmetic: no partial product overflows). */
+function mulhiM(x: number): number {
+  const x0 = x & 0xffff;
+  const x1 = x >>> 16;
+  const p01 = Math.imul(x0, M1) >>> 0;
+  const p10 = Math.imul(x1, M0) >>> 0;
+  const mid = (Math.imul(x0, M0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  return (Math.imul(x1, M1) >>> 0) + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
 }
 
 /** Philox-2x32-10 of counter (c0, c1) under key k: both output words, as u32. */
 export function philox2x32(c0: number, c1: number, key: number): [number, number] {
-  let x0 = c0 >>> 0;
-  let x1 = c1 >>> 0;
-  let k = key >>> 0;
+  let x0 = c0 | 0;
+  let x1 = c1 | 0;
+  let k = key | 0;
   for (let r = 0; r < PHILOX_ROUNDS; r++) {
-    const hi = mulhi(PHILOX_M, x0);
-    const lo = Math.imul(PHILOX_M, x0) >>> 0;
-    x0 = (hi ^ k ^ x1) >>> 0;
+    const lo = Math.imul(PHILOX_M, x0);
+    x0 = mulhiM(x0) ^ k ^ x1;
     x1 = lo;
-    k = (k + PHILOX_W) >>> 0;
+    k = (k + PHILOX_W) | 0;
   }
-  return [x0, x1];
+  return [x0 >>> 0, x1 >>> 0];
+}
+
+/** The dropout bits of element i: philox2x32(i, 0, seed)[0], without the pair. */
+function dropoutBits(i: number, seed: number): number {
+  let x0 = i | 0;
+  let x1 = 0;
+  let k = seed | 0;
+  for (let r = 0; r < PHILOX_ROUNDS; r++) {
+    const lo = Math.imul(PHILOX_M, x0);
+    x0 = mulhiM(x0) ^ k ^ x1;
+    x1 = lo;
+    k = (k + PHILOX_W) | 0;
+  }
+  return x0 >>> 0;
 }
 
 /** Keep element i when its bits reach rate · 2³²: P(keep) = 1 − rate (to 2⁻³²). */
@@ -76,7 +90,7 @@ export function dropoutMultiplier(seed: number, size: number, rate: number): Flo
   const threshold = dropoutThreshold(rate);
   const scale = dropoutScale(rate);
   const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = philox2x32(i, 0, seed)[0] >= threshold ? scale : 0;
+  for (let i = 0; i < size; i++) out[i] = dropoutBits(i, seed) >= threshold ? scale : 0;
   return out;
 }
 
