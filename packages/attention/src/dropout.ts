@@ -11,15 +11,15 @@ type Kwargs = Parameters<TfDropout['call']>[1];
 /** Marks attnzoo's class, so that a second evaluation of this module subclasses tfjs's class again. */
 const HASH_DROPOUT = Symbol.for('attnzoo.attention.hashDropout');
 
-/**
- * tfjs-layers' Dropout class, as registered for serialization by tfjs-layers (it does not export
- * the class itself), skipping attnzoo's own registration of a previous evaluation.
- */
 type TfDropoutClass = (new (
   args: DropoutArgs,
 ) => TfDropout) &
   Pick<tf.serialization.SerializableConstructor<tf.serialization.Serializable>, 'className' | 'fromConfig'>;
 
+/**
+ * tfjs-layers' Dropout class, as registered for serialization by tfjs-layers (it does not export
+ * the class itself), skipping attnzoo's own registration of a previous evaluation.
+ */
 function tfjsDropoutClass(): TfDropoutClass {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap.Dropout;
   if (!entry) throw new Error('tfjs-layers did not register its Dropout class.');
