@@ -1,4 +1,5 @@
 import { layers } from '@tensorflow/tfjs-layers';
+import { Dropout } from './dropout';
 import type { TransformerBlockConfig } from './encoder-block';
 import { FeedForward } from './feed-forward';
 import { LayerNormalization } from './layer-normalization';
@@ -58,7 +59,7 @@ export class TransformerDecoderBlock {
     });
     const epsilon = config.layerNormEpsilon ?? 1e-6;
     const rate = config.dropout ?? 0;
-    this.drops = [1, 2].map((i) => layers.dropout({ rate, name: `${name}_dropout${i}`, seed }));
+    this.drops = [1, 2].map((i) => new Dropout({ rate, name: `${name}_dropout${i}`, seed }));
     this.norms = [1, 2, 3].map((i) => new LayerNormalization({ epsilon, name: `${name}_norm${i}` }));
     this.adds = [1, 2, 3].map((i) => layers.add({ name: `${name}_residual${i}` }));
   }

@@ -1,4 +1,5 @@
 import { layers } from '@tensorflow/tfjs-layers';
+import { Dropout } from './dropout';
 import { FeedForward } from './feed-forward';
 import { LayerNormalization } from './layer-normalization';
 import { MultiHeadAttention } from './multi-head-attention';
@@ -64,7 +65,7 @@ export class TransformerEncoderBlock {
       seed: seed == null ? undefined : seed + 100,
     });
     const epsilon = config.layerNormEpsilon ?? 1e-6;
-    this.attentionDrop = layers.dropout({
+    this.attentionDrop = new Dropout({
       rate: config.dropout ?? 0,
       name: `${name}_attention_dropout`,
       seed,

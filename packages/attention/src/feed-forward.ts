@@ -1,4 +1,5 @@
 import { layers } from '@tensorflow/tfjs-layers';
+import { Dropout } from './dropout';
 import { geluActivation } from './fused/gelu';
 import { initializerByName } from './initializer';
 import type { SymbolicOrTensor } from './symbolic';
@@ -16,7 +17,7 @@ export interface FeedForwardConfig {
 export class FeedForward {
   private readonly inner: ReturnType<typeof layers.dense>;
   private readonly outer: ReturnType<typeof layers.dense>;
-  private readonly drop: ReturnType<typeof layers.dropout>;
+  private readonly drop: Dropout;
 
   constructor(config: FeedForwardConfig) {
     const seed = config.seed;
@@ -31,7 +32,7 @@ export class FeedForward {
       name: `${config.name}_outer`,
       kernelInitializer: initializerByName('glorotUniform', seed == null ? undefined : seed + 1),
     });
-    this.drop = layers.dropout({ rate: config.dropout ?? 0, name: `${config.name}_dropout`, seed });
+    this.drop = new Dropout({ rate: config.dropout ?? 0, name: `${config.name}_dropout`, seed });
     // GELU in one WebGPU dispatch (and one backward) instead of about twelve; still 'gelu' in configs.
     const gelu = (config.activation ?? 'gelu') === 'gelu' ? geluActivation() : undefined;
     if (gelu) (this.inner as unknown as { activation: unknown }).activation = gelu;

@@ -17,9 +17,20 @@ export {
 } from './bench/fused-benchmark';
 export { type AttentionCost, type AttentionShape, attentionCost, type ModelCost, modelCost } from './cost';
 export { TransformerDecoderBlock, type TransformerDecoderBlockConfig } from './decoder-block';
+export { Dropout, type DropoutArgs } from './dropout';
 export { embeddingLookup } from './embedding-lookup';
 export { type TransformerBlockConfig, TransformerEncoderBlock } from './encoder-block';
 export { FeedForward, type FeedForwardConfig } from './feed-forward';
+export {
+  dropout,
+  dropoutMultiplier,
+  FUSED_DROPOUT,
+  fusedDropoutActive,
+  fusedDropoutEnabled,
+  hashDropout,
+  philox2x32,
+  setFusedDropoutEnabled,
+} from './fused/dropout';
 export {
   FUSED_ATTENTION,
   FUSED_ATTENTION_GRAD,

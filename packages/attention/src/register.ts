@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { Dropout } from './dropout';
 import { KeyPaddingMask } from './key-padding-mask';
 import { LayerNormalization } from './layer-normalization';
 import { MultiHeadAttention } from './multi-head-attention';
@@ -20,7 +21,10 @@ export function packageOfClassName(className: string): string | undefined {
   return m ? `@attnzoo/${m[1]}` : undefined;
 }
 
+// attnzoo's Dropout keeps tfjs's className 'Dropout': registering it replaces tfjs's class, so
+// saved models (whose configs are unchanged) load with the hash dropout.
 for (const cls of [
+  Dropout,
   LayerNormalization,
   MultiHeadAttention,
   TokenAndPositionEmbedding,

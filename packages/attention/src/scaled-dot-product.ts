@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { dropout } from './fused/dropout';
 import { fusedAttention, fusedAttentionActive } from './fused/fused-attention';
 import { causalBias, paddingBias } from './masks';
 
@@ -8,6 +9,7 @@ export interface AttendOptions {
   /** Dropout rate on the attention weights (applied only when `training`). */
   dropout?: number;
   training?: boolean;
+  /** Seed of tfjs's dropout, used only while attnzoo's hash dropout is switched off. */
   seed?: number;
 }
 
@@ -29,7 +31,8 @@ export function scaledDotProductAttention(
     if (options.bias) scores = tf.add(scores, options.bias);
     let weights = tf.softmax(scores) as tf.Tensor4D;
     if (options.training && options.dropout && options.dropout > 0) {
-      weights = tf.dropout(weights, options.dropout, undefined, options.seed) as tf.Tensor4D;
+      // The hash dropout: on webgpu one dispatch each way, no mask drawn on the host (fused/dropout.ts).
+      weights = dropout(weights, options.dropout, options.seed) as tf.Tensor4D;
     }
     const output = tf.matMul(weights, v) as tf.Tensor4D;
     return { output, weights };

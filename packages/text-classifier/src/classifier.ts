@@ -1,4 +1,4 @@
-import { type AttentionVariant, modelCost } from '@attnzoo/attention';
+import { type AttentionVariant, Dropout, modelCost } from '@attnzoo/attention';
 import type { TextSplit } from '@attnzoo/datasets';
 import {
   type FromPretrainedOptions,
@@ -303,7 +303,7 @@ export class TextClassifier {
   withNewHead(numClasses: number, classNames?: string[], seed = 0): TextClassifier {
     const pooled = this.model.getLayer(POOL_LAYER).output as SymbolicTensor;
     let h = pooled;
-    if (this.config.dropout > 0) h = layers.dropout({ rate: this.config.dropout }).apply(h) as SymbolicTensor;
+    if (this.config.dropout > 0) h = new Dropout({ rate: this.config.dropout }).apply(h) as SymbolicTensor;
     const logits = layers
       .dense({ units: numClasses, name: HEAD_LAYER, kernelInitializer: initializers.glorotUniform({ seed }) })
       .apply(h) as SymbolicTensor;

@@ -1,4 +1,5 @@
 import {
+  Dropout,
   KeyPaddingMask,
   LayerNormalization,
   SequencePooling,
@@ -35,7 +36,7 @@ export function buildTextClassifierModel(c: TextClassifierConfig): LayersModel {
     name: 'embedding',
   }).apply(ids) as SymbolicTensor;
   if (c.dropout > 0)
-    x = layers.dropout({ rate: c.dropout, name: 'embedding_dropout' }).apply(x) as SymbolicTensor;
+    x = new Dropout({ rate: c.dropout, name: 'embedding_dropout' }).apply(x) as SymbolicTensor;
   for (let i = 0; i < c.numBlocks; i++) {
     const block = new TransformerEncoderBlock({
       variant: c.variant,
@@ -59,7 +60,7 @@ export function buildTextClassifierModel(c: TextClassifierConfig): LayersModel {
     name: POOL_LAYER,
   }).apply(c.pooling === 'mean' ? [x, mask] : x) as SymbolicTensor;
   let h = pooled;
-  if (c.dropout > 0) h = layers.dropout({ rate: c.dropout, name: 'head_dropout' }).apply(h) as SymbolicTensor;
+  if (c.dropout > 0) h = new Dropout({ rate: c.dropout, name: 'head_dropout' }).apply(h) as SymbolicTensor;
   const logits = layers
     .dense({
       units: c.numClasses,

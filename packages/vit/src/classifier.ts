@@ -1,3 +1,4 @@
+import { Dropout } from '@attnzoo/attention';
 import type { ImageSplit } from '@attnzoo/datasets';
 import type { FromPretrainedOptions, LoadedPreset, PresetConfig } from '@attnzoo/hub';
 import { fromPretrained as hubFromPretrained } from '@attnzoo/hub';
@@ -87,7 +88,7 @@ function buildModel(config: ImageClassifierConfig): LayersModel {
   const images = input({ shape: [c.imageSize, c.imageSize, c.channels], name: 'images' });
   let features = backbone.apply(images);
   if (config.headDropout)
-    features = layers.dropout({ rate: config.headDropout, name: 'head_dropout' }).apply(features) as never;
+    features = new Dropout({ rate: config.headDropout, name: 'head_dropout' }).apply(features) as never;
   const logits = layers
     .dense({
       units: config.numClasses,
