@@ -366,8 +366,27 @@ export async function benchVsPytorch(o: BenchVsPytorchOptions): Promise<void> {
   const engines: ('on' | 'off')[] = !webgpu ? ['on'] : o.engine === 'both' ? ['on', 'off'] : [o.engine];
   const wasOn = webgpuGemmEnabled();
   const steps: StepRow[] = [];
+  const command = `attnzoo bench vs-pytorch --backend ${choice.backend} --batch ${o.batch} --steps ${o.steps} --warmup ${o.warmup} --models ${o.models.join(',')} --variants ${o.variants.join(',')} --engine ${o.engine}${o.gemmShapes ? ` --gemm-shapes ${o.gemmShapes}` : ''}${o.gemmSweep ? ' --gemm-sweep' : ''}`;
+  let gemm: GemmRow[] = [];
+  // Written after every row: a run stopped at a time limit keeps what it measured.
+  const save = () => {
+    const lines = [
+      `# attnzoo training steps and products (${environment.adapter ?? choice.backend})`,
+      '',
+      `\`${command}\``,
+      '',
+      '| model | variant | length | engine | ms/step | dispatches |',
+      '|---|---|---|---|---|---|',
+      ...steps.map(
+        (r) =>
+          `| ${r.model} | ${r.variant} | ${r.length ?? ''} | ${r.engine} | ${r.ms.toFixed(1)} | ${r.dispatches ?? ''} |`,
+      ),
+    ];
+    return writeReport(o.out, 'tfjs', { command, environment, steps, gemm }, lines.join('\n'));
+  };
   try {
-    const gemm = await gemmRows(o, engines);
+    gemm = await gemmRows(o, engines);
+    await save();
     for (const name of o.models) {
       for (const variant of o.variants) {
         for (const w of workloads(name, variant, o)) {
@@ -386,6 +405,7 @@ export async function benchVsPytorch(o: BenchVsPytorchOptions): Promise<void> {
               parameters: w.model.countParams(),
             };
             steps.push(row);
+            await save();
             console.error(
               `  ${name}-${variant}${w.length ? ` L=${w.length}` : ''} engine ${engine}: ${ms.toFixed(1)} ms/step${dispatches ? `, ${dispatches} dispatches` : ''}`,
             );
@@ -396,20 +416,6 @@ export async function benchVsPytorch(o: BenchVsPytorchOptions): Promise<void> {
         }
       }
     }
-    const command = `attnzoo bench vs-pytorch --backend ${choice.backend} --batch ${o.batch} --steps ${o.steps} --warmup ${o.warmup} --models ${o.models.join(',')} --variants ${o.variants.join(',')} --engine ${o.engine}${o.gemmShapes ? ` --gemm-shapes ${o.gemmShapes}` : ''}${o.gemmSweep ? ' --gemm-sweep' : ''}`;
-    const lines = [
-      `# attnzoo training steps and products (${environment.adapter ?? choice.backend})`,
-      '',
-      `\`${command}\``,
-      '',
-      '| model | variant | length | engine | ms/step | dispatches |',
-      '|---|---|---|---|---|---|',
-      ...steps.map(
-        (r) =>
-          `| ${r.model} | ${r.variant} | ${r.length ?? ''} | ${r.engine} | ${r.ms.toFixed(1)} | ${r.dispatches ?? ''} |`,
-      ),
-    ];
-    await writeReport(o.out, 'tfjs', { command, environment, steps, gemm }, lines.join('\n'));
   } finally {
     if (webgpu) setWebGPUGemm(wasOn);
   }
