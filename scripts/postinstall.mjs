@@ -6,8 +6,10 @@
 // so the root package.json lists it under pnpm.ignoredBuiltDependencies and this runs the same
 // script with its output kept, once per install until it succeeds. Nothing here can fail the
 // install: every backend it does not set up is still chosen from at run time (webgpu, wasm, cpu).
+// The reason is also written beside the package (INSTALL_ERROR_FILE), where @attnzoo/runtime reads
+// it for its backend line: in a terminal, pnpm folds away what a successful root script printed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NAME = '@tensorflow/tfjs-node';
 const GPU = '@tensorflow/tfjs-node-gpu';
+/** Kept in sync with INSTALL_ERROR_FILE in packages/runtime/src/native-tensorflow.ts. */
+const INSTALL_ERROR_FILE = 'attnzoo-install-error.txt';
 const say = (line) => console.log(`attnzoo: ${line}`);
 
 function packageDir(name) {
@@ -69,10 +73,12 @@ function main() {
     env: { ...process.env, npm_config_loglevel: 'error' },
   });
   if (run.status === 0 && hasAddon(dir)) {
+    rmSync(join(dir, INSTALL_ERROR_FILE), { force: true });
     say(`optional backend ${NAME}: libtensorflow installed; commands run on the 'tensorflow' backend.`);
     return;
   }
   const why = run.error ? run.error.message : failureReason(`${run.stdout ?? ''}\n${run.stderr ?? ''}`);
+  writeFileSync(join(dir, INSTALL_ERROR_FILE), `${why}\n`);
   say(
     `optional backend ${NAME} unavailable: libtensorflow could not be downloaded (${why}); ` +
       'commands use webgpu, wasm or cpu instead.',

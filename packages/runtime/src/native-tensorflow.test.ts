@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
+  INSTALL_ERROR_FILE,
   nativeAddonProblem,
   nativeCandidates,
   TFJS_NODE,
@@ -26,12 +27,18 @@ describe('native tensorflow builds', () => {
     writeFileSync(join(complete, 'lib', 'napi-v8', 'tfjs_binding.node'), '');
     const broken = join(root, 'broken');
     mkdirSync(join(broken, 'lib', 'napi-v8'), { recursive: true });
-    const dirs: Record<string, string | undefined> = { complete, broken, bare: root };
+    const recorded = join(root, 'recorded');
+    mkdirSync(recorded);
+    writeFileSync(join(recorded, INSTALL_ERROR_FILE), 'getaddrinfo ENOTFOUND storage.googleapis.com\n');
+    const dirs: Record<string, string | undefined> = { complete, broken, bare: root, recorded };
     const problem = (name: string) => nativeAddonProblem(name, (n) => dirs[n]);
     expect(await problem('complete')).toBeUndefined();
     expect(await problem('broken')).toMatch(/native addon is missing/);
     expect(await problem('bare')).toMatch(/native addon is missing/);
     expect(await problem('absent')).toBe('is not installed');
+    expect(await problem('recorded')).toBe(
+      'is installed but its native addon is missing (its libtensorflow download failed at install: getaddrinfo ENOTFOUND storage.googleapis.com)',
+    );
   });
 
   it("drops only tfjs's kernel re-registration warnings while a build loads", async () => {

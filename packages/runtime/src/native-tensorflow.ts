@@ -43,11 +43,20 @@ export async function nativeAddonProblem(
   const lib = path.join(dir, 'lib');
   const builds = fs.existsSync(lib) ? fs.readdirSync(lib).filter((d) => d.startsWith('napi-v')) : [];
   const hasAddon = builds.some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
-  return hasAddon ? undefined : ADDON_MISSING;
+  if (hasAddon) return undefined;
+  const recorded = path.join(dir, INSTALL_ERROR_FILE);
+  const why = fs.existsSync(recorded) ? fs.readFileSync(recorded, 'utf8').trim() : '';
+  return why ? `${ADDON_MISSING.slice(0, -1)}: ${why})` : ADDON_MISSING;
 }
 
 export const ADDON_MISSING =
   'is installed but its native addon is missing (its libtensorflow download failed at install)';
+
+/**
+ * Where the workspace's postinstall (scripts/postinstall.mjs) records, beside the package, why
+ * its libtensorflow download failed: the backend line repeats it.
+ */
+export const INSTALL_ERROR_FILE = 'attnzoo-install-error.txt';
 
 /** Which builds to try, best first: the GPU build only where CUDA is present. */
 export async function nativeCandidates(options: NativeTensorflowOptions): Promise<string[]> {

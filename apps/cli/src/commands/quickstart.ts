@@ -78,7 +78,7 @@ export async function quickstart(o: QuickstartOptions): Promise<void> {
       `${fmtInt(train.count)} training and ${fmtInt(test.count)} test images`,
   );
   print(
-    `  budget:     ${o.epochs} epochs × ${stepsPerEpoch} steps of ${o.batchSize} images = ${steps} steps for each model, ` +
+    `  budget:     ${plural(o.epochs, 'epoch')} × ${plural(stepsPerEpoch, 'step')} of ${o.batchSize} images = ${plural(steps, 'step')} for each model, ` +
       `same data order, augmentation and seed, peak learning rate ${o.lr}`,
   );
 
@@ -275,6 +275,7 @@ function bar(fraction: number, width = 20): string {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const fmtInt = (n: number) => n.toLocaleString('en-US');
 
