@@ -52,7 +52,22 @@ export function failureReason(output) {
   return line.length > 140 ? `${line.slice(0, 137)}...` : line;
 }
 
-function main() {
+/**
+ * tfjs-node's installer untars whatever the server answers, so a refused download (HTTP 403)
+ * shows up as TAR_BAD_ARCHIVE: ask the URL it printed for its status instead.
+ */
+async function httpRefusal(output) {
+  const url = output.match(/https?:\/\/\S+\.tar\.gz/)?.[0];
+  if (!url) return undefined;
+  try {
+    const r = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(15_000) });
+    return r.ok ? undefined : `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''} from ${url}`;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main() {
   if (existsSync('/proc/driver/nvidia/version') && !packageDir(GPU)) {
     say(
       `NVIDIA driver found: the GPU build ${GPU} (CUDA 11.2, cuDNN 8.1) is left out of this workspace by ` +
@@ -77,7 +92,8 @@ function main() {
     say(`optional backend ${NAME}: libtensorflow installed; commands run on the 'tensorflow' backend.`);
     return;
   }
-  const why = run.error ? run.error.message : failureReason(`${run.stdout ?? ''}\n${run.stderr ?? ''}`);
+  const output = `${run.stdout ?? ''}\n${run.stderr ?? ''}`;
+  const why = run.error ? run.error.message : ((await httpRefusal(output)) ?? failureReason(output));
   writeFileSync(join(dir, INSTALL_ERROR_FILE), `${why}\n`);
   say(
     `optional backend ${NAME} unavailable: libtensorflow could not be downloaded (${why}); ` +
@@ -86,9 +102,7 @@ function main() {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  try {
-    main();
-  } catch (error) {
+  await main().catch((error) => {
     say(`optional backend ${NAME} not checked (${error instanceof Error ? error.message : error}).`);
-  }
+  });
 }
