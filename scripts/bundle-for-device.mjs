@@ -73,6 +73,10 @@ for (const f of [
 ]) {
   cpSync(join(wasmDir, 'dist', f), join(out, f));
 }
+// The quickstart's Fashion-MNIST subset: its loader reads ../data beside the file it is bundled into.
+cpSync(join(root, 'packages', 'data-fashion-mnist-mini', 'data'), join(out, '..', 'data'), {
+  recursive: true,
+});
 // The bundles too (about 4 MB each → 0.4 MB): scripts/device/setup.sh unpacks every .xz there.
 for (const f of readdirSync(out).filter((f) => f.endsWith('.mjs')))
   execFileSync('xz', ['-T2', '-f', join(out, f)]);

@@ -44,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const withDefaults = { ...values } as Record<string, string | boolean | undefined>;
     applyConfigFile(found.command, withDefaults);
+    // Read by @attnzoo/runtime's selectBackend: native libraries (Dawn) may print while it looks.
+    if (withDefaults.verbose === true) process.env.ATTNZOO_VERBOSE = '1';
     for (const [k, o] of Object.entries(found.command.options)) withDefaults[k] ??= o.default;
     await found.command.run(withDefaults, positionals, argv);
     return 0;

@@ -14,7 +14,9 @@ export function selectExamples<S extends Split>(s: S, indices: ArrayLike<number>
   if (s.kind === 'images') {
     const sz = s.height * s.width * s.channels;
     const images = new Uint8Array(n * sz);
-    const labels = new (s.labels.constructor as Uint8ArrayConstructor | Int32ArrayConstructor)(n);
+    // Not `new s.labels.constructor(n)`: labels read from a file are a Node Buffer, whose
+    // constructor is the deprecated Buffer() (DEP0005).
+    const labels = s.labels instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
     const coarse = s.coarseLabels ? new Uint8Array(n) : undefined;
     for (let i = 0; i < n; i++) {
       const k = indices[i];

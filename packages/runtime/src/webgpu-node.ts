@@ -33,6 +33,11 @@ export interface WebGPUAdapterSummary {
 
 let registered: { adapter: string; summary: Promise<WebGPUAdapterSummary> } | undefined;
 
+/** Whether this process has registered (or is registering) the WebGPU backend over Dawn. */
+export function webgpuRegistered(): boolean {
+  return registered !== undefined;
+}
+
 /**
  * Registers tfjs's `webgpu` backend over Dawn in Node. The `navigator.gpu` global must exist
  * before `@tensorflow/tfjs-backend-webgpu` is evaluated, so it is imported here, afterwards.
@@ -134,6 +139,95 @@ async function doRegister(tf: typeof tfCore, options: WebGPUNodeOptions): Promis
     3,
   );
   return summary;
+}
+
+/** What the child process runs: asks Dawn for a hardware adapter and prints what it found. */
+const PROBE_SCRIPT = [
+  'const [url, options] = process.argv.slice(1);',
+  'let out;',
+  'try {',
+  '  const dawn = await import(url);',
+  '  Object.assign(globalThis, dawn.globals);',
+  "  const adapter = await dawn.create(JSON.parse(options)).requestAdapter({ powerPreference: 'high-performance' });",
+  '  out = { found: Boolean(adapter) };',
+  '} catch (error) {',
+  '  out = { found: false, error: String(error?.message ?? error) };',
+  '}',
+  'process.stdout.write(JSON.stringify(out));',
+  'process.exit(0);',
+].join('\n');
+
+/**
+ * Asks Dawn for a hardware adapter in a child process, so that what the native library prints
+ * while it looks (e.g. `Couldn't load Vulkan: libvulkan.so.1 ...` with a C++ source line on a
+ * machine without a GPU driver) stays off the terminal. Returns undefined when an adapter
+ * answered, else why none did, in one line (with Dawn's own first message).
+ */
+export async function probeHardwareAdapter(
+  dawnOptions: string[] = [],
+  timeoutMs = 60_000,
+): Promise<string | undefined> {
+  const { createRequire } = await import(/* @vite-ignore */ 'node:module');
+  const { spawn } = await import(/* @vite-ignore */ 'node:child_process');
+  const { pathToFileURL } = await import(/* @vite-ignore */ 'node:url');
+  const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+  let entry: string;
+  try {
+    entry = req.resolve('webgpu');
+  } catch {
+    return 'the webgpu package (Dawn) is not installed';
+  }
+  const args = [
+    '--input-type=module',
+    '-e',
+    PROBE_SCRIPT,
+    pathToFileURL(entry).href,
+    JSON.stringify(dawnOptions),
+  ];
+  const { code, signal, stdout, stderr } = await new Promise<{
+    code: number | null;
+    signal: string | null;
+    stdout: string;
+    stderr: string;
+  }>((done, fail) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    child.on('error', fail);
+    child.on('close', (c: number | null, s: string | null) =>
+      done({ code: c, signal: s, stdout: out, stderr: err }),
+    );
+  });
+  let answer: { found: boolean; error?: string } | undefined;
+  try {
+    answer = JSON.parse(stdout);
+  } catch {
+    answer = undefined;
+  }
+  if (answer?.found) return undefined;
+  const said = dawnMessage(answer?.error ?? stderr);
+  if (answer && !answer.error) {
+    return `No WebGPU adapter found: no Vulkan/Metal/D3D12 GPU driver is visible to Dawn${said ? ` (${said})` : ''}`;
+  }
+  const how = answer ? 'failed' : signal ? `was stopped by ${signal}` : `exited with code ${code}`;
+  return `Dawn ${how} while looking for an adapter${said ? ` (${said})` : ''}`;
+}
+
+/** The first line a native library printed, without its stack or source location. */
+export function dawnMessage(stderr: string): string {
+  const line = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '' && !l.startsWith('at '));
+  if (!line) return '';
+  const text = line.replace(/^(Warning|Error):\s*/i, '');
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
 }
 
 /** The submit batch from the option or `$ATTNZOO_WEBGPU_SUBMIT_BATCH`; undefined keeps tfjs's default. */

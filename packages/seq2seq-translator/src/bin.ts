@@ -679,7 +679,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 const invoked = process.argv[1] ?? '';
-if (/seq2seq-translator(\.mjs)?$|bin\.(js|cjs|ts|mjs)$/.test(invoked)) {
+if (/seq2seq-translator(\.mjs)?$|attnzoo-translator(\.js)?$|bin\.(js|cjs|ts|mjs)$/.test(invoked)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {

@@ -552,6 +552,8 @@ export interface EvaluateOptions {
   /** Name used in error messages. */
   what?: string;
   rng?: Rng;
+  /** Called after each batch with the batches done and the source's `batchesPerEpoch` (progress). */
+  onBatch?: (done: number, total: number | undefined) => void;
 }
 
 /**
@@ -605,6 +607,7 @@ export async function evaluate(
     } finally {
       disposeBatch(batch);
     }
+    opts.onBatch?.(batches, source.batchesPerEpoch);
   }
   if (batches === 0) {
     throw new Error(`the ${what} data source yielded no batches: check that the ${what} set is not empty`);

