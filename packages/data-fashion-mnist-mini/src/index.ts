@@ -1,21 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ImageSplit, readIdxImages } from '@attnzoo/datasets';
+import { getDataset, type ImageSplit, readIdxImages } from '@attnzoo/datasets';
 
-/** Fashion-MNIST's ten classes, in label order. */
-export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-] as const;
+/** Fashion-MNIST's ten classes, in label order (the data set registry's list). */
+export const FASHION_MNIST_CLASSES: readonly string[] = getDataset('fashion-mnist').classNames ?? [];
 
 /** What data/manifest.json records about the cut (written by scripts/cut.mjs). */
 export interface FashionMnistMiniManifest {

@@ -103,6 +103,18 @@ function staging(
   const regs = Array.from({ length: per }, (_, i) => `var ${reg(i)} = 0.0;`).join(' ');
   const guarded: string[] = [];
   const interior: string[] = [];
+  // `per` consecutive elements from `at` into the registers, unguarded: vec4s where aligned.
+  const readRun = (): string[] => {
+    if (!(vec && per % 4 === 0))
+      return Array.from({ length: per }, (_, i) => `${reg(i)} = ${ld}(at + ${i}u);`);
+    return Array.from({ length: per / 4 }, (_, q) =>
+      [
+        `{ let v = ${name}[(at >> 2u) + ${q}u];`,
+        ...[0, 1, 2, 3].map((c) => `  ${reg(q * 4 + c)} = v.${'xyzw'[c]};`),
+        '}',
+      ].join(' '),
+    );
+  };
   const write: string[] = [];
   let setup: string;
   if (contiguousK) {
@@ -117,15 +129,7 @@ function staging(
         `{ let gk = k0 + ${x}K + ${i}u; ${reg(i)} = 0.0; if (rowOk && gk < kEnd) { ${reg(i)} = ${ld}(${base} + ${x}Row * p.K + gk); } }`,
       );
     interior.push(`let at = ${base} + ${x}Row * p.K + k0 + ${x}K;`);
-    if (vec && per % 4 === 0) {
-      for (let q = 0; q < per / 4; q++) {
-        interior.push(`{ let v = ${name}[(at >> 2u) + ${q}u];`);
-        for (let c = 0; c < 4; c++) interior.push(`  ${reg(q * 4 + c)} = v.${'xyzw'[c]};`);
-        interior.push('}');
-      }
-    } else {
-      for (let i = 0; i < per; i++) interior.push(`${reg(i)} = ${ld}(at + ${i}u);`);
-    }
+    interior.push(...readRun());
     for (let i = 0; i < per; i++)
       write.push(`${S}[(${x}K + ${i}u) * ${r4}u + ${x}R / 4u][${x}R % 4u] = ${reg(i)};`);
   } else {
@@ -144,15 +148,7 @@ function staging(
       );
     }
     interior.push(`let at = ${base} + (k0 + ${x}K) * ${extent} + ${row0} + ${x}R;`);
-    if (vec && per % 4 === 0) {
-      for (let q = 0; q < per / 4; q++) {
-        interior.push(`{ let v = ${name}[(at >> 2u) + ${q}u];`);
-        for (let c = 0; c < 4; c++) interior.push(`  ${reg(q * 4 + c)} = v.${'xyzw'[c]};`);
-        interior.push('}');
-      }
-    } else {
-      for (let i = 0; i < per; i++) interior.push(`${reg(i)} = ${ld}(at + ${i}u);`);
-    }
+    interior.push(...readRun());
     if (per % 4 === 0) {
       for (let q = 0; q < per / 4; q++)
         write.push(
