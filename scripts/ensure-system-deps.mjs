@@ -27,6 +27,8 @@ function hasLib(name) {
 const missing = PACKAGES.filter((p) => !p.present()).map((p) => p.deb);
 if (missing.length === 0) process.exit(0);
 
+const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+const why = "software WebGPU through Mesa, Fashion-MNIST, SentencePiece's spm_train/spm_encode";
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const hasApt = existsSync('/usr/bin/apt-get');
 if (isRoot && hasApt) {
@@ -38,15 +40,30 @@ if (isRoot && hasApt) {
       env,
     });
   try {
-    install();
-  } catch {
-    execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
-    install();
+    try {
+      install();
+    } catch {
+      execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
+      install();
+    }
+  } catch (e) {
+    console.error(
+      `attnzoo tests need the Debian packages ${missing.join(' ')} (${why}), and installing them failed ` +
+        `(${e.message.split('\n')[0]}).\nInstall them with: apt-get update && ${command}`,
+    );
+    process.exit(1);
+  }
+  const still = PACKAGES.filter((p) => !p.present()).map((p) => p.deb);
+  if (still.length > 0) {
+    console.error(`attnzoo tests: ${still.join(' ')} still missing after apt-get install; run: ${command}`);
+    process.exit(1);
   }
   process.exit(0);
 }
 console.error(
-  `attnzoo tests need the Debian packages ${missing.join(' ')} (software WebGPU through Mesa, Fashion-MNIST, SentencePiece's spm_train/spm_encode).\n` +
-    `Install them with: sudo apt-get install -y ${missing.join(' ')}`,
+  `attnzoo tests need the Debian packages ${missing.join(' ')} (${why}).\n` +
+    (hasApt
+      ? `Install them with: sudo ${command}`
+      : `On Debian or Ubuntu: sudo ${command}; elsewhere install Mesa's EGL and GLES libraries, Fashion-MNIST's IDX files in /usr/share/datasets/fashion-mnist and SentencePiece's spm_train/spm_encode in /usr/bin.`),
 );
 process.exit(1);

@@ -10,3 +10,4 @@ export {
 } from './node/download';
 export { archiveEntries, directoryEntries, locateInSource, nodeGunzip } from './node/files';
 export { fetchDataset, type LoadOptions, loadDataset, mnistFromNpm, neededFiles } from './node/load';
+export { findLocalDataFile, localDataFolders } from './node/local-data';

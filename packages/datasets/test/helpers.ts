@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'fflate';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const sharedData = resolve(repoRoot, '../shared/data');
 export const fashionDir = '/usr/share/datasets/fashion-mnist';
 
 export function tempDir(): { dir: string; cleanup: () => void } {

@@ -1,4 +1,5 @@
 import { readTar } from '@attnzoo/datasets';
+import { ANKI, testData } from '@attnzoo/fixtures';
 import { describe, expect, it } from 'vitest';
 import { encodePairs, sentenceKey, splitParallel } from './data';
 import { readPretokenized, writePretokenized } from './pretokenized';
@@ -7,25 +8,40 @@ import { ankiPairs } from './testing/fixtures';
 
 describe('Anki en-es split', () => {
   it('is deterministic and keeps every English sentence of the test split out of training', async () => {
+    const facts = testData.facts(ANKI);
     const pairs = await ankiPairs();
-    expect(pairs.source.length).toBe(123376);
+    expect(pairs.source.length).toBe(facts.pairs); // 123,376 in the full file
     const a = splitParallel(pairs);
     const b = splitParallel(pairs);
     expect(a.test.source).toEqual(b.test.source);
     const n = pairs.source.length;
     expect(a.train.source.length + a.validation.source.length + a.test.source.length).toBe(n);
-    expect(a.test.source.length / n).toBeGreaterThan(0.04);
-    expect(a.test.source.length / n).toBeLessThan(0.06);
-    expect(a.validation.source.length / n).toBeGreaterThan(0.02);
-    expect(a.validation.source.length / n).toBeLessThan(0.04);
+    // Each English sentence (with all its translations) goes to test with probability 0.05 and to
+    // validation with 0.03, so the share of pairs lands within 4 standard errors of that:
+    // sqrt(p(1-p) * sum of squared group sizes) / n (about 0.003 on the full file, 0.02 on the slice).
+    const groups = new Map<string, number>();
+    for (const s of pairs.source) groups.set(sentenceKey(s), (groups.get(sentenceKey(s)) ?? 0) + 1);
+    let squares = 0;
+    for (const g of groups.values()) squares += g * g;
+    for (const [split, p] of [
+      [a.test, 0.05],
+      [a.validation, 0.03],
+    ] as const) {
+      const within = (4 * Math.sqrt(p * (1 - p) * squares)) / n;
+      expect(Math.abs(split.source.length / n - p)).toBeLessThan(within);
+    }
     const train = new Set(a.train.source.map(sentenceKey));
     expect(a.test.source.filter((s) => train.has(sentenceKey(s)))).toEqual([]);
     expect(a.validation.source.filter((s) => train.has(sentenceKey(s)))).toEqual([]);
-    // Grouping works: Anki lists "Run!" with several Spanish translations; all land together.
-    const run = ['train', 'validation', 'test'].filter((k) =>
-      a[k as 'train'].source.some((s) => s === 'Run!'),
+    // Grouping works: the sentence with the most Spanish translations ("You can put it there.", 32
+    // in the full file) has all of them in one split.
+    const { english, translations } = facts.mostTranslated;
+    expect(pairs.source.filter((s) => s === english)).toHaveLength(translations);
+    const where = ['train', 'validation', 'test'].filter((k) =>
+      a[k as 'train'].source.some((s) => s === english),
     );
-    expect(run).toHaveLength(1);
+    expect(where).toHaveLength(1);
+    expect(a[where[0] as 'train'].source.filter((s) => s === english)).toHaveLength(translations);
   });
 
   it('rejects impossible fractions', () => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { aboveChance } from '@attnzoo/fixtures';
 import { registerPreset, unregisterPreset } from '@attnzoo/hub';
 import { save } from '@attnzoo/hub/node';
 import { selectBackend } from '@attnzoo/runtime';
@@ -64,7 +65,7 @@ describe('TextClassifier', () => {
     clf.dispose();
   });
 
-  it('learns IMDB sentiment a little on CPU (tiny model, 1024 reviews, 4 epochs): above chance on held-out reviews', async () => {
+  it('learns IMDB sentiment a little on CPU (tiny model, up to 1024 reviews, 4 epochs): above chance on held-out reviews', async () => {
     const { train, test } = await imdb();
     const clf = await TextClassifier.create(
       { ...tiny, maxLength: 64, variant: 'efficient', dropout: 0 },
@@ -73,8 +74,9 @@ describe('TextClassifier', () => {
     const r = await clf.fit({ train: spread(train, 1024), epochs: 4, batchSize: 32, peakLr: 3e-3 });
     expect(r.history.length).toBe(4);
     const e = await clf.evaluate(test, { limit: 300 });
-    expect(e.count).toBe(300);
-    expect(e.accuracy).toBeGreaterThan(0.56);
+    expect(e.count).toBe(Math.min(300, test.texts.length));
+    // Two standard errors above chance on that many reviews (0.558 on 300).
+    expect(e.accuracy).toBeGreaterThan(aboveChance(e.count));
     clf.dispose();
   });
 

@@ -29,10 +29,11 @@ describe('cleanText', () => {
     expect(() => c(42 as unknown as string)).toThrow(/expected a string/);
   });
 
-  it('leaves no <br /> in any of 300 real IMDB reviews', async () => {
+  it('leaves no <br /> in up to 300 real IMDB reviews that have it', async () => {
     const { test } = await imdb();
     const withBr = test.texts.filter((t) => t.includes('<br />')).slice(0, 300);
-    expect(withBr.length).toBe(300);
+    // Over half of IMDB's reviews have <br /> markup: 300 of the full split, over 100 of the slice.
+    expect(withBr.length).toBeGreaterThan(100);
     for (const t of withBr) expect(cleanText(t, DEFAULT_PREPROCESSOR)).not.toMatch(/<br|\s{2}/);
   });
 });

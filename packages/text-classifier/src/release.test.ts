@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AMAZON as AMAZON_FILE, POLARITY, testData } from '@attnzoo/fixtures';
 import { selectBackend } from '@attnzoo/runtime';
 import type { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import * as tf from '@tensorflow/tfjs-core';
@@ -88,11 +89,17 @@ describe('pretokenized files', () => {
   it('pretokenize encodes Amazon multi-domain and adds the polarity test lines as a split', async () => {
     const out = join(dir, 'amazon.bin.gz');
     const r = await pretokenize({ data: AMAZON, tokenizer: modelPath, maxLength: 16, out });
+    // 8,000 reviews (6,400 / 800 / 800) and 6,459 polarity lines in the full archives
+    const reviews = Object.values(testData.facts(AMAZON_FILE).counts).reduce(
+      (n, c) => n + c.negative + c.positive,
+      0,
+    );
+    const tenth = Math.round(reviews / 10);
     expect(r.header.splits.map((s) => [s.name, s.count])).toEqual([
-      ['train', 6400],
-      ['validation', 800],
-      ['test', 800],
-      ['polarity-test', 6459],
+      ['train', reviews - 2 * tenth],
+      ['validation', tenth],
+      ['test', tenth],
+      ['polarity-test', testData.facts(POLARITY).lines],
     ]);
     const d = await loadTrainingData(out, { preprocessor: { ...DEFAULT_PREPROCESSOR, maxLength: 16 } });
     expect(d.dataset).toBe('amazon-multidomain');

@@ -11,6 +11,7 @@ import {
   type TrainState,
 } from './checkpoint';
 import type { Batch, BatchSource } from './data';
+import { eventLoopYielder } from './event-loop';
 import { type LossFn, sparseCrossEntropy } from './loss';
 import type { Metric, MetricContext } from './metrics';
 import { AdamW, type AdamWOptions } from './optimizer';
@@ -397,6 +398,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       },
     });
 
+    const breathe = eventLoopYielder();
     for (let epoch = startEpoch; epoch < epochs && !stoppedEarly; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, { batches: knownBatches, epochs });
       if (trainMetrics) for (const m of metrics) m.reset();
@@ -448,6 +450,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
               metrics: trainMetrics ? metricValues : {},
             };
             for (const cb of callbacks) await cb.onBatchEnd?.(logs);
+            await breathe();
           } finally {
             value.dispose();
             tf.dispose(grads);
@@ -580,7 +583,9 @@ export async function evaluate(
   let count = 0;
   let batches = 0;
   const ctx: MetricContext = { numClasses, ignoreIndex };
+  const breathe = eventLoopYielder();
   for await (const batch of iterate(source({ epoch: 0, rng: opts.rng ?? new Rng(0) }))) {
+    await breathe();
     try {
       const inputs = modelInputs(model, batch, true);
       if (!opts.loss) checkLabelShape(model, batch.ys, numClasses);

@@ -33,6 +33,38 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('lets timers run during a long fit (on cpu, awaiting tfjs reads alone never yields to the event loop)', async () => {
+    const tr = blobSource(96, 16, 1);
+    const model = tinyModel();
+    let fired = false;
+    const timer = setTimeout(() => {
+      fired = true;
+    }, 0);
+    let firedBeforeTheEnd = false;
+    await train({
+      model,
+      train: tr.source,
+      epochs: 4,
+      lr: 0.01,
+      callbacks: [
+        {
+          // 24 slow steps (30 ms of synchronous work each), far longer than a timer's wait
+          onBatchEnd: () => {
+            const until = performance.now() + 30;
+            while (performance.now() < until);
+          },
+          onTrainEnd: () => {
+            firedBeforeTheEnd = fired;
+          },
+        },
+      ],
+    });
+    clearTimeout(timer);
+    tr.dispose();
+    model.dispose();
+    expect(firedBeforeTheEnd).toBe(true);
+  });
+
   it('is deterministic for a seed, dropout included, and differs across seeds', async () => {
     const run = async (seed: number) => {
       const tr = blobSource(64, 16, 1);

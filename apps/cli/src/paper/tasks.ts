@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { type AttentionVariant, modelCost } from '@attnzoo/attention';
 import {
   archiveEntries,
+  findLocalDataFile,
   type ImageSplit,
   loadDataset,
+  localDataFolders,
   readAnki,
   type TextSplit,
 } from '@attnzoo/datasets/node';
@@ -31,7 +34,7 @@ import { PAD_ID, WordTokenizer, WordVocabulary } from './word-vocabulary';
 export const PAPER_TASKS = ['mnist', 'cifar10', 'cifar100', 'imdb', 'amazon', 'translation'] as const;
 export type PaperTask = (typeof PAPER_TASKS)[number];
 
-/** Data files of the tasks, relative to the project (found in the working folder or above it). */
+/** Data files of the tasks: in $ATTNZOO_DATA_DIR, else in shared/data in the working folder or above it. */
 export const PAPER_DATA: Partial<Record<PaperTask, string>> = {
   cifar10: 'shared/data/cifar-10-jpeg-q75.tar.gz',
   imdb: 'shared/data/aclImdb_v1-labelled.tar.gz',
@@ -89,18 +92,7 @@ export interface PreparedTask {
   run(variant: AttentionVariant, seed: number, callbacks: Callback[]): Promise<RunMeasure>;
 }
 
-function findUpwards(relative: string): string | undefined {
-  let dir = process.cwd();
-  for (;;) {
-    const candidate = `${dir}/${relative}`;
-    if (existsSync(candidate)) return candidate;
-    const parent = dir.replace(/\/[^/]+$/, '') || '/';
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
-/** The task's data file: --data, else the shared data folder; a missing file is a usage error naming the fix. */
+/** The task's data file: --data, else the local data folder; a missing file is a usage error naming the fix. */
 export function dataFile(task: PaperTask, given?: string): string | undefined {
   if (given) {
     if (!existsSync(given))
@@ -109,10 +101,10 @@ export function dataFile(task: PaperTask, given?: string): string | undefined {
   }
   const relative = PAPER_DATA[task];
   if (!relative) return undefined;
-  const found = findUpwards(relative);
+  const found = findLocalDataFile(basename(relative));
   if (!found)
     throw new UsageError(
-      `the ${task} data (${relative.split('/').pop()}) was not found in ../shared/data: pass --data <path>.`,
+      `the ${task} data (${basename(relative)}) was not found in ${localDataFolders()}: pass --data <path>.`,
     );
   return found;
 }

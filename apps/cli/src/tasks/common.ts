@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { modelCost } from '@attnzoo/attention';
+import { findLocalDataFile } from '@attnzoo/datasets/node';
 import {
   type Callback,
   constantLr,
@@ -36,16 +37,9 @@ export function presetFolder(source: string): string {
   return existsSync(join(nested, 'manifest.json')) ? nested : source;
 }
 
-/** Finds `shared/data/<file>` in the working folder or above it (the project sits beside shared/). */
+/** Finds `<file>` in $ATTNZOO_DATA_DIR, else in shared/data in the working folder or above it (the project sits beside shared/). */
 export function sharedDataFile(file: string): string | undefined {
-  let dir = resolve('.');
-  for (;;) {
-    const candidate = join(dir, 'shared', 'data', file);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  return findLocalDataFile(file);
 }
 
 /** A data file that must exist: a clear usage error otherwise. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { archiveEntries, readAnki } from '@attnzoo/datasets/node';
+import { archiveEntries, localDataFolders, readAnki } from '@attnzoo/datasets/node';
 import {
   type EncodedPairs,
   type ParallelCorpus,
@@ -51,12 +51,13 @@ const TEXT_NAMES: Record<string, string> = {
   amazon: 'amazon-multidomain-labelled.tar.gz',
 };
 
-/** `--data` for text: imdb / amazon (from ../shared/data), a data set archive, or a pre-tokenized .bin[.gz]. */
+/** `--data` for text: imdb / amazon ($ATTNZOO_DATA_DIR or ../shared/data), a data set archive, or a pre-tokenized .bin[.gz]. */
 export function textData(value: string): string {
   const file = TEXT_NAMES[value.toLowerCase()];
   if (file) {
     const found = sharedDataFile(file);
-    if (!found) throw new UsageError(`--data ${value}: ${file} is not in ../shared/data; pass its path.`);
+    if (!found)
+      throw new UsageError(`--data ${value}: ${file} is not in ${localDataFolders()}; pass its path.`);
     return found;
   }
   return existingFile(value, 'an IMDB / Amazon archive or a pre-tokenized .bin');
@@ -87,7 +88,7 @@ function limitEncoded(e: EncodedPairs, limit?: number): EncodedPairs {
   };
 }
 
-/** `--data` for translation: spa-eng (../shared/data/spa-eng.zip), an Anki zip, or a pretokenized file of the translator package. */
+/** `--data` for translation: spa-eng (spa-eng.zip in $ATTNZOO_DATA_DIR or ../shared/data), an Anki zip, or a pretokenized file of the translator package. */
 export async function translationData(
   value: string,
   limits: { train?: number; test?: number },
@@ -95,7 +96,8 @@ export async function translationData(
   let path: string;
   if (['spa-eng', 'translation', 'anki'].includes(value.toLowerCase())) {
     const found = sharedDataFile('spa-eng.zip');
-    if (!found) throw new UsageError(`--data ${value}: spa-eng.zip is not in ../shared/data; pass its path.`);
+    if (!found)
+      throw new UsageError(`--data ${value}: spa-eng.zip is not in ${localDataFolders()}; pass its path.`);
     path = found;
   } else path = existingFile(value, 'an Anki spa-eng.zip or a pretokenized file');
   if (path.endsWith('.zip') || path.endsWith('.txt')) {

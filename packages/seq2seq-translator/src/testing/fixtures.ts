@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { archiveEntries, readAnki } from '@attnzoo/datasets/node';
+import { ANKI, testData } from '@attnzoo/fixtures';
 import { type SentencePieceTokenizer, trainSentencePiece } from '@attnzoo/tokenizer/node';
 import type { ParallelCorpus } from '../data';
 
-export const ANKI_ZIP = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../../../shared/data/spa-eng.zip',
-);
+/** The Anki pairs the tests read: the full spa-eng.zip when present, else the committed slice (packages/fixtures). */
+export const ANKI_ZIP = testData.file(ANKI);
 export const MODELS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../models');
 
 export async function ankiPairs(limit?: number): Promise<ParallelCorpus> {
@@ -17,7 +16,7 @@ export async function ankiPairs(limit?: number): Promise<ParallelCorpus> {
   return { source: s.source, target: s.target };
 }
 
-/** A small shared SentencePiece model trained (spm_train) on the first Anki pairs. */
+/** A small shared SentencePiece model trained (spm_train) on the given pairs. */
 export async function tinyTokenizer(
   corpus: ParallelCorpus,
   vocabSize = 400,

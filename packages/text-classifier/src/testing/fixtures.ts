@@ -3,16 +3,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDataset, type TextSplit } from '@attnzoo/datasets/node';
+import { AMAZON as AMAZON_FILE, IMDB as IMDB_FILE, testData } from '@attnzoo/fixtures';
 import { type SentencePieceTokenizer, trainSentencePiece } from '@attnzoo/tokenizer/node';
 import { DEFAULT_PREPROCESSOR } from '../config';
 import { cleanText } from '../preprocessor';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-export const sharedData = resolve(repoRoot, '../shared/data');
-export const IMDB = join(sharedData, 'aclImdb_v1-labelled.tar.gz');
-export const AMAZON = join(sharedData, 'amazon-multidomain-labelled.tar.gz');
+// The full archives when present, else the committed slices (packages/fixtures).
+export const IMDB = testData.file(IMDB_FILE);
+export const AMAZON = testData.file(AMAZON_FILE);
 
-/** `count` examples spread evenly over a split (IMDB's splits are sorted by label). */
+/** `count` examples spread evenly over a split (IMDB's splits are sorted by label); all of them when fewer. */
 export function spread(s: TextSplit, count: number): TextSplit {
   const n = s.texts.length;
   const idx = Array.from({ length: Math.min(count, n) }, (_, i) => Math.floor((i * n) / Math.min(count, n)));

@@ -1,11 +1,8 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadDataset, type TextSplit } from '@attnzoo/datasets/node';
+import { IMDB, testData } from '@attnzoo/fixtures';
 
-export const IMDB_SOURCE = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../../../shared/data/aclImdb_v1-labelled.tar.gz',
-);
+/** The IMDB archive the tests read: the full one when present, else the committed slice (packages/fixtures). */
+export const IMDB_SOURCE = testData.file(IMDB);
 
 /** IMDB's `<br />` markup and runs of whitespace, as the classifier's preprocessor also removes them. */
 export function plainReview(text: string): string {
@@ -15,7 +12,10 @@ export function plainReview(text: string): string {
     .trim();
 }
 
-/** `count` reviews spread evenly over an official IMDB split (both labels), cleaned of markup. */
+/**
+ * `count` reviews spread evenly over an official IMDB split (both labels), cleaned of markup;
+ * all of them when the split holds fewer (the fixture slice has 800 train and 500 test reviews).
+ */
 export async function imdbSample(split: 'train' | 'test', count: number): Promise<string[]> {
   const d = await loadDataset('imdb', { source: IMDB_SOURCE, split, validationFraction: 0 });
   const s = d[split] as TextSplit;
