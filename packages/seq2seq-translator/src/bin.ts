@@ -268,7 +268,7 @@ async function trainRelease(args: ParsedArgs) {
   const greedy = await translator.evaluate(test.source, test.target, { batchSize: 256, method: 'greedy' });
   const beamWidth = numberOption(args, 'beam', 4);
   // Beam search costs beamWidth× the launches of greedy: --beam-sentences measures it on the head
-  // of the test split when a lent machine's minutes are short (greedy always covers all of it).
+  // of the test split when the GPU time is short (greedy always covers all of it).
   const beamTest = args.options['beam-sentences']
     ? sliceCorpus(test, numberOption(args, 'beam-sentences', 0))
     : test;
