@@ -54,5 +54,12 @@ export {
   datasetRegistry,
   getDataset,
 } from './registry';
-export { type DatasetSplits, deriveSplits, type SplitPlan, selectExamples, splitSize } from './splits';
+export {
+  type DatasetSplits,
+  deriveSplits,
+  type SplitPlan,
+  selectExamples,
+  splitSize,
+  stratifiedSample,
+} from './splits';
 export type { ImageSplit, PairSplit, Split, SplitName, TextSplit } from './types';

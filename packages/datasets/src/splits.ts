@@ -47,6 +47,27 @@ export function selectExamples<S extends Split>(s: S, indices: ArrayLike<number>
   return out as S;
 }
 
+/**
+ * Indices of a seeded sample with `perClass` examples of every class (fewer where a class has
+ * fewer), in ascending order: a subset whose metric stands for the split, unlike a prefix of
+ * class-ordered data.
+ */
+export function stratifiedSample(labels: ArrayLike<number>, perClass: number, seed: number): number[] {
+  if (!Number.isInteger(perClass) || perClass < 1)
+    throw new DatasetError('BAD_ARGUMENT', `perClass must be a positive integer, got ${perClass}`);
+  const taken = new Map<number, number>();
+  const out: number[] = [];
+  for (const i of seededPermutation(labels.length, seed)) {
+    const c = labels[i];
+    const n = taken.get(c) ?? 0;
+    if (n < perClass) {
+      taken.set(c, n + 1);
+      out.push(i);
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
 export interface DatasetSplits<S extends Split = Split> {
   train: S;
   validation: S;

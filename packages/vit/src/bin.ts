@@ -35,7 +35,7 @@ const USAGE = `attnzoo-vit <command> [options]
   finetune --from <preset|folder> --data <dataset> [--data-path <path>] [--epochs 1] [--batch-size N]
                 [--lr X] [--train-limit N] [--test-limit N] [--out <folder>] [--tar <file.tar>] [--summary <file.json>]
       Fine-tune a pretrained classifier on another data set (new head when the labels differ).
-  evaluate --from <preset|folder> --data <dataset> [--data-path <path>] [--limit N]
+  evaluate --from <preset|folder> --data <dataset> [--data-path <path>] [--limit N] [--per-class N [--seed S]] (a seeded stratified sample; seed 0 by default)
   predict --from <preset|folder> <image.png|jpg> ...
   unpack <release.tar> [--out <folder>] [--overwrite]   (default folder: models/<tar name>)
   pack <folder> --tar <file.tar>
@@ -268,6 +268,8 @@ export async function main(argv: string[]): Promise<number> {
           data: { type: 'string' },
           'data-path': { type: 'string' },
           limit: { type: 'string' },
+          'per-class': { type: 'string' },
+          seed: { type: 'string' },
         },
       });
       if (!values.from) throw new Error(`evaluate needs --from <preset|folder>.\n\n${USAGE}`);
@@ -275,6 +277,8 @@ export async function main(argv: string[]): Promise<number> {
       const r = await evaluatePreset(values.from, datasetName(values.data ?? 'mnist'), {
         data: values['data-path'],
         limit: int(values.limit, '--limit'),
+        perClass: int(values['per-class'], '--per-class'),
+        seed: int(values.seed, '--seed'),
       });
       console.log(
         `accuracy ${(100 * r.accuracy).toFixed(2)} %, loss ${r.loss.toFixed(4)} on ${r.count} test images`,

@@ -1,7 +1,14 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { modelCost } from '@attnzoo/attention';
-import { type ImageSplit, readTar, safeEntryPath, writeTar } from '@attnzoo/datasets';
+import {
+  type ImageSplit,
+  readTar,
+  safeEntryPath,
+  selectExamples,
+  stratifiedSample,
+  writeTar,
+} from '@attnzoo/datasets';
 import { type PresetMetadata, renderModelCard } from '@attnzoo/hub';
 import { fromPretrained, save } from '@attnzoo/hub/node';
 import {
@@ -651,13 +658,18 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneSummary> {
 export async function evaluatePreset(
   from: string,
   dataset: ImageDatasetName,
-  opts: { data?: string; limit?: number } = {},
+  opts: { data?: string; limit?: number; perClass?: number; seed?: number } = {},
 ): Promise<{ loss: number; accuracy: number; count: number }> {
   const source = from.includes('/') || from.startsWith('.') ? await presetSource(from) : from;
   const classifier = await ImageClassifier.fromPretrained(source);
   try {
     const { test } = await loadImageData(dataset, { data: opts.data, splits: ['test'] });
-    return await classifier.evaluate(test!, { limit: opts.limit });
+    // A seeded stratified sample stands for the split; a prefix of class-ordered data does not.
+    const split =
+      opts.perClass === undefined
+        ? test!
+        : selectExamples(test!, stratifiedSample(test!.labels, opts.perClass, opts.seed ?? 0));
+    return await classifier.evaluate(split, { limit: opts.limit });
   } finally {
     classifier.dispose();
   }
