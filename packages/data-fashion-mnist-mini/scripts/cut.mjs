@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { seededPermutation } from '@attnzoo/datasets';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -33,26 +34,8 @@ const out = resolve(values.out);
 /** Source file names: the official split's prefix (train / t10k). */
 const FILES = { train: 'train', test: 't10k' };
 
-function mulberry32(s) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffled(items, s) {
-  const a = [...items];
-  const rand = mulberry32(s);
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
+// The data sets package's seeded Fisher-Yates (mulberry32), so the cut shuffles as the loaders do.
+const shuffled = (items, s) => Array.from(seededPermutation(items.length, s), (i) => items[i]);
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
