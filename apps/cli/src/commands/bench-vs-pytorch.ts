@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
+import type { AttentionVariant } from '@attnzoo/attention';
 import {
   GEMM_TILES,
   planGemm,
@@ -174,6 +174,12 @@ function workloads(name: VsPytorchModel, variant: AttentionVariant, o: BenchVsPy
   });
 }
 
+/** A batch sharing the device data of `b` (train() disposes the batches it is given). */
+function cloneBatch(b: Batch): Batch {
+  const xs = Array.isArray(b.xs) ? b.xs.map((t) => tf.clone(t)) : tf.clone(b.xs as tf.Tensor);
+  return { xs, ys: tf.clone(b.ys) } as Batch;
+}
+
 /** Median step time after warm-up, with the trainer the releases use (AdamW, clipping, loss read-back). */
 async function timeSteps(w: Workload, o: BenchVsPytorchOptions): Promise<number> {
   const total = o.warmup + o.steps;
@@ -182,9 +188,7 @@ async function timeSteps(w: Workload, o: BenchVsPytorchOptions): Promise<number>
   const source = (_: { rng: Rng }) =>
     (function* () {
       for (let s = 0; s < total; s++) {
-        const b = w.batches[s % w.batches.length];
-        const xs = Array.isArray(b.xs) ? b.xs.map((t) => tf.clone(t)) : tf.clone(b.xs as tf.Tensor);
-        yield { xs, ys: tf.clone(b.ys) } as Batch;
+        yield cloneBatch(w.batches[s % w.batches.length]);
       }
     })();
   await train({ ...w.options, model: w.model, train: source, epochs: 1, seed: 1, callbacks: [timer] });
@@ -197,15 +201,7 @@ async function dispatchesPerStep(w: Workload): Promise<number> {
     train({
       ...w.options,
       model: w.model,
-      train: () =>
-        [
-          {
-            xs: Array.isArray(w.batches[0].xs)
-              ? w.batches[0].xs.map((t) => tf.clone(t))
-              : tf.clone(w.batches[0].xs as tf.Tensor),
-            ys: tf.clone(w.batches[0].ys),
-          } as Batch,
-        ][Symbol.iterator](),
+      train: () => [cloneBatch(w.batches[0])][Symbol.iterator](),
       epochs: 1,
       seed: 1,
     }),
@@ -439,5 +435,3 @@ export function parseModels(value: string | boolean | undefined): VsPytorchModel
       throw new UsageError(`--models: "${m}" is not one of ${VS_PYTORCH_MODELS.join(', ')}.`);
   return items as VsPytorchModel[];
 }
-
-export const ALL_VARIANTS = ATTENTION_VARIANTS;
