@@ -1,3 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { packageProject } from '../../vitest.project';
 
-export default defineProject({ test: { name: 'train', testTimeout: 120_000 } });
+export default packageProject('train');

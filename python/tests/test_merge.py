@@ -39,14 +39,18 @@ class Merge(unittest.TestCase):
         rows = [line for line in self.md if line.startswith("| vit-") or line.startswith("| t")]
         self.assertEqual(rows, [
             # A release name in tfjs's `model` still matches PyTorch's family + variant.
-            # tfjs's stock-kernel row (engine off) fills the stock columns of the same step.
-            "| vit-mnist | super | 512 | — | 30.00 | 10.00 | 3.00 | 60.00 | 6.00 | 343 | 350 | 25 % | 500 | 115,738 |",
-            "| translator-en-es | sdpa | 512 | 12 | 50.00 | 20.00 | 2.50 | — | — | — | — | — | 1,500 | 7,274,304 |",
-            "| translator-en-es | sdpa | 512 | 32 | — | 40.00 | — | — | — | — | — | — | 3,000 | 7,274,304 |",
-            "| textcls-imdb | super | 512 | 256 | — | — | — | — | — | — | — | — | — | 619,330 |"
+            # tfjs's op-by-op row (engine eager) and stock-kernel row (engine off) fill their columns.
+            "| vit-mnist | super | 512 | — | 30.00 | 10.00 | 3.00 | 40.00 | 4.00 | 60.00 | 6.00 | 350 | 10 | 500 | 115,738 |",
+            "| translator-en-es | sdpa | 512 | 12 | 50.00 | 20.00 | 2.50 | — | — | — | — | — | — | 1,500 | 7,274,304 |",
+            "| translator-en-es | sdpa | 512 | 32 | — | 40.00 | — | — | — | — | — | — | — | 3,000 | 7,274,304 |",
+            "| textcls-imdb | super | 512 | 256 | — | — | — | — | — | — | — | — | — | — | 619,330 |"
             " PyTorch: OutOfMemoryError: CUDA out of memory",
-            "| vit-cifar10 | sdpa | 512 | — | 300.00 | — | — | — | — | — | — | — | — | — |",
+            "| vit-cifar10 | sdpa | 512 | — | 300.00 | — | — | — | — | — | — | — | — | — | — |",
         ])
+
+    def test_replay_fallbacks_are_listed(self):
+        self.assertIn("|  | replay fell back: int32[512,12] int32[512,12] int32[512,12]: the step sent no work "
+                      "to the GPU |", self.md)
 
     def test_gemm_rows(self):
         rows = [line for line in self.md if line.startswith("| NN") or line.startswith("| NT")
@@ -61,6 +65,7 @@ class Merge(unittest.TestCase):
     def test_merged_json(self):
         steps = {(s["model"], s["variant"], s["length"]): s for s in self.merged["steps"]}
         self.assertAlmostEqual(steps[("vit-mnist", "super", None)]["ratio"], 3.0)
+        self.assertAlmostEqual(steps[("vit-mnist", "super", None)]["eagerRatio"], 4.0)
         self.assertIsNone(steps[("translator-en-es", "sdpa", 32)]["tfjs"])
         self.assertIsNone(steps[("vit-cifar10", "sdpa", None)]["pytorch"])
         self.assertAlmostEqual(self.merged["gemm"][0]["speedFraction"], 0.25)

@@ -93,7 +93,8 @@ def facts(run):
 
 
 def by_engine(rows, engine):
-    """The TypeScript rows of one engine setting (`on`: attnzoo's kernels, `off`: tfjs's stock kernels);
+    """The TypeScript rows of one engine setting (`on`: attnzoo's kernels and step replay, `eager`:
+    attnzoo's kernels op by op, `off`: tfjs's stock kernels op by op);
     rows without the field count as `on`. Sweep rows (forced tiles) are tuning data, not the result."""
     return [r for r in rows if r.get("engine", "on") == engine and not r.get("sweep")]
 
@@ -101,12 +102,15 @@ def by_engine(rows, engine):
 def merge(tfjs, torch):
     steps = []
     stock_steps = {step_key(r): r for r in by_engine(tfjs["steps"], "off")}
+    eager_steps = {step_key(r): r for r in by_engine(tfjs["steps"], "eager")}
     # PyTorch's rows set the order (it runs every model); rows only tfjs has follow.
     for k, pt, tj in pair(torch["steps"], by_engine(tfjs["steps"], "on"), step_key):
         model, variant, batch, length = k
-        stock = stock_steps.get(k)
+        stock, eager = stock_steps.get(k), eager_steps.get(k)
         steps.append({"model": model, "variant": variant, "batch": batch, "length": length,
-                      "tfjs": tj, "tfjsStock": stock, "pytorch": pt, "ratio": ratio(num(tj, "ms"), num(pt, "ms")),
+                      "tfjs": tj, "tfjsEager": eager, "tfjsStock": stock, "pytorch": pt,
+                      "ratio": ratio(num(tj, "ms"), num(pt, "ms")),
+                      "eagerRatio": ratio(num(eager, "ms"), num(pt, "ms")),
                       "stockRatio": ratio(num(stock, "ms"), num(pt, "ms"))})
     gemm = []
     stock_gemm = {gemm_key(r): r for r in by_engine(tfjs["gemm"], "off")}
@@ -140,21 +144,24 @@ def markdown(m):
             out += ["", f"{side} results missing: {run['error']}"]
 
     out += ["", "## Training step", "",
-            "Median ms per step (forward, loss, backward, clipping, AdamW); ratio > 1: tfjs is slower.", "",
-            "| model | variant | batch | length | tfjs ms | PyTorch ms | tfjs / PyTorch | tfjs stock kernels ms | "
-            "stock / PyTorch | tfjs kernels | tfjs dispatches | tfjs GPU busy | PyTorch peak MiB | params |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "Median ms per step (forward, loss, backward, clipping, AdamW); ratio > 1: tfjs is slower. "
+            "tfjs: attnzoo's kernels with step replay; op by op: the same kernels, replay off; stock: "
+            "tfjs's own products, op by op.", "",
+            "| model | variant | batch | length | tfjs ms | PyTorch ms | tfjs / PyTorch | op by op ms | "
+            "op by op / PyTorch | stock ms | stock / PyTorch | tfjs dispatches | replayed steps | PyTorch peak MiB | params |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in m["steps"]:
         tj, pt = s["tfjs"], s["pytorch"]
-        busy = num(tj, "gpuBusy")
-        busy = None if busy is None else (f"{100 * busy:.0f} %" if busy <= 1 else f"{busy:.0f} %")
         params = num(pt, "params") if num(pt, "params") is not None else num(tj, "params")
         note = "; ".join(f"{side}: {r['error']}" for side, r in (("tfjs", tj), ("PyTorch", pt)) if r and r.get("error"))
         out.append(
             f"| {s['model']} | {s['variant']} | {fmt(s['batch'])} | {fmt(s['length'])} | {fmt(num(tj, 'ms'))} | "
-            f"{fmt(num(pt, 'ms'))} | {fmt(s['ratio'])} | {fmt(num(s.get('tfjsStock'), 'ms'))} | "
-            f"{fmt(s.get('stockRatio'))} | {fmt(num(tj, 'kernels'))} | {fmt(num(tj, 'dispatches'))} | "
-            f"{busy or DASH} | {fmt(num(pt, 'peakMiB'), 0)} | {fmt(params)} |" + (f" {note}" if note else ""))
+            f"{fmt(num(pt, 'ms'))} | {fmt(s['ratio'])} | {fmt(num(s.get('tfjsEager'), 'ms'))} | "
+            f"{fmt(s.get('eagerRatio'))} | {fmt(num(s.get('tfjsStock'), 'ms'))} | "
+            f"{fmt(s.get('stockRatio'))} | {fmt(num(tj, 'dispatches'))} | {fmt(num(tj, 'replayed'))} | "
+            f"{fmt(num(pt, 'peakMiB'), 0)} | {fmt(params)} |" + (f" {note}" if note else ""))
+        for fb in (tj or {}).get("replayFallbacks") or []:
+            out.append(f"|  | replay fell back: {fb} |")
 
     out += ["", "## GEMM shapes", "",
             "fp32 C[b] = op(A[b]) · op(B[b]), op = transpose where marked (N/T for A then B); median ms; "

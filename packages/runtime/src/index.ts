@@ -12,6 +12,7 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend';
+export { drawSeed, noteStepInput } from './step-hooks';
 export { setWasmKernelFixes } from './wasm-kernel-fixes';
 export { type WebGPUCensus, webgpuCensus } from './webgpu-census';
 export {
@@ -40,3 +41,5 @@ export {
   type WebGPUNodeOptions,
 } from './webgpu-node';
 export { timeRawDispatches } from './webgpu-pass-timer';
+export { type CaptureResult, StepCapture } from './webgpu-step-capture';
+export { type StepInputValue, StepPlan, signatureDifference } from './webgpu-step-plan';

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { activeStepHooks } from './step-hooks';
 
 /**
  * The few members of tfjs-backend-webgpu 4.22's WebGPUBackend that a raw WGSL dispatch needs.
@@ -57,6 +58,11 @@ export interface RawDispatch {
    * submission to tfjs's own batching of dispatches (the next of its kernels, or a read, submits).
    */
   submit?: boolean;
+  /**
+   * Byte offset in `uniforms` of a u32 seed drawn with `drawSeed` for this step (dropout): a
+   * captured step writes a fresh seed there on each replay.
+   */
+  seedOffset?: number;
 }
 
 /** Listeners told of each raw dispatch's label (webgpuCensus counts attnzoo's kernels by name). */
@@ -77,6 +83,10 @@ export function dispatchRaw(backend: WebGPUBackendInternals, d: RawDispatch): vo
   padded.set(new Uint8Array(d.uniforms));
   backend.queue.writeBuffer(uniformBuffer, 0, padded, 0, size);
   backend.uniformPendingDisposal.push(uniformBuffer);
+  if (d.seedOffset !== undefined) {
+    const seed = new DataView(d.uniforms).getUint32(d.seedOffset, true);
+    activeStepHooks()?.seedUniform(uniformBuffer, d.seedOffset, seed);
+  }
   const entries: GPUBindGroupEntry[] = d.buffers.map((t, i) => ({
     binding: i,
     resource: backend.tensorToBinding(t),

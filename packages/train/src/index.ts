@@ -36,6 +36,7 @@ export {
   sequenceBatches,
   usedLengths,
 } from './sequence-batches';
+export { type StepReplayReport, setStepReplay, stepReplayEnabled } from './step-replay';
 export {
   type BatchLogs,
   type Callback,

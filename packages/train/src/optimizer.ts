@@ -1,3 +1,4 @@
+import { noteStepInput } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface AdamWOptions {
@@ -83,6 +84,25 @@ export class AdamW {
     }
   }
 
+  /**
+   * The values of update `step` (1-based) that change from step to step, as step inputs: a
+   * replayed step (@attnzoo/runtime's StepPlan) writes them where the captured update uploaded them.
+   */
+  stepInputs(lr: number, step = this.step + 1): Record<string, Float32Array> {
+    const bc1 = 1 - this.beta1 ** step;
+    const bc2 = 1 - this.beta2 ** step;
+    return {
+      'adamw.lrOverBc1': Float32Array.of(lr / bc1),
+      'adamw.sqrtBc2': Float32Array.of(Math.sqrt(bc2)),
+      'adamw.decay': Float32Array.of(1 - lr * this.weightDecay),
+    };
+  }
+
+  /** Counts an update applied by a replayed step. */
+  advance(): void {
+    this.step += 1;
+  }
+
   /** Applies one update with learning rate `lr`; `grads[i]` belongs to `params[i]`. */
   apply(grads: tf.Tensor[], lr: number, opts: ApplyOptions = {}): void {
     if (grads.length !== this.params.length) {
@@ -90,11 +110,10 @@ export class AdamW {
     }
     const { clipNorm } = opts;
     if (clipNorm !== undefined && !(clipNorm > 0)) throw new Error(`clipNorm must be > 0, got ${clipNorm}`);
+    const inputs = this.stepInputs(lr);
     this.step += 1;
-    const t = this.step;
-    const bc1 = 1 - this.beta1 ** t;
-    const bc2 = 1 - this.beta2 ** t;
     tf.tidy(() => {
+      const scalar = (key: string) => noteStepInput(key, tf.tensor(inputs[key], []) as tf.Scalar);
       let g = flatConcat(grads);
       if (clipNorm !== undefined) {
         const norm = tf.sqrt(tf.sum(tf.square(g)));
@@ -107,14 +126,14 @@ export class AdamW {
       );
       this.m.assign(m);
       this.v.assign(v);
-      const denom = tf.add(tf.div(tf.sqrt(v), tf.scalar(Math.sqrt(bc2))), tf.scalar(this.epsilon));
+      const denom = tf.add(tf.div(tf.sqrt(v), scalar('adamw.sqrtBc2')), tf.scalar(this.epsilon));
       let p = flatConcat(this.params);
       if (this.decayMask) {
         // keeps + decays * (1 - lr * wd): exactly 1 or the same float32 factor as a per-tensor update
         const { decays, keeps } = this.decayMask;
-        p = tf.mul(p, tf.add(keeps, tf.mul(decays, tf.scalar(1 - lr * this.weightDecay))));
+        p = tf.mul(p, tf.add(keeps, tf.mul(decays, scalar('adamw.decay'))));
       }
-      const next = tf.sub(p, tf.mul(tf.scalar(lr / bc1), tf.div(m, denom)));
+      const next = tf.sub(p, tf.mul(scalar('adamw.lrOverBc1'), tf.div(m, denom)));
       const pieces = this.params.length === 1 ? [next] : tf.split(next, this.sizes);
       this.params.forEach((param, i) => {
         param.assign(tf.reshape(pieces[i], param.shape));

@@ -17,6 +17,7 @@ import type { Metric, MetricContext } from './metrics';
 import { AdamW, type AdamWOptions } from './optimizer';
 import { Rng, withSeededRandom } from './rng';
 import { constantLr, type LrSchedule } from './schedule';
+import { StepReplayer, type StepReplayReport, stepReplayEnabled } from './step-replay';
 
 export interface OptimizerConfig extends AdamWOptions {
   /** 'adamw' (default, weightDecay 0.01 unless given) or 'adam' (no weight decay). */
@@ -109,6 +110,12 @@ export interface TrainOptions {
   seedRandomOps?: boolean;
   /** Check every label against [0, numClasses) (reads labels to the CPU). Default true. */
   validateLabels?: boolean;
+  /**
+   * On webgpu, capture a step per batch shape and replay it (one command buffer per half-step, no
+   * JavaScript per op) once two captures agree. Default true; `ATTNZOO_STEP_REPLAY=0` turns it off.
+   * Shapes whose steps cannot be replayed run op by op (TrainResult.stepReplay says why).
+   */
+  stepReplay?: boolean | { maxPlans?: number };
 }
 
 export interface TrainResult {
@@ -121,6 +128,8 @@ export interface TrainResult {
   stoppedEarly: boolean;
   /** Best monitored value and its epoch (-1 when none). */
   best: { monitor: string; value: number | null; epoch: number };
+  /** On webgpu with step replay on: steps replayed and run op by op, and why shapes fell back. */
+  stepReplay?: StepReplayReport;
 }
 
 /** Thrown when the loss becomes NaN or infinite; the faulty update is not applied. */
@@ -159,6 +168,24 @@ function batchTensors(batch: Batch): tf.Tensor[] {
   const { xs } = batch;
   const list = xs instanceof tf.Tensor ? [xs] : Array.isArray(xs) ? xs : Object.values(xs);
   return [...list, batch.ys];
+}
+
+/** The batch's tensors by step-input name: x0, x1, ... in the model's input order, then y. */
+function namedBatchInputs(batch: Batch): Record<string, tf.Tensor> {
+  const list = batchTensors(batch);
+  const named: Record<string, tf.Tensor> = {};
+  list.slice(0, -1).forEach((t, i) => {
+    named[`x${i}`] = t;
+  });
+  named.y = list[list.length - 1];
+  return named;
+}
+
+/** Steps with batches of one shape and dtype share a captured step. */
+function replayKey(named: Record<string, tf.Tensor>): string {
+  return Object.values(named)
+    .map((t) => `${t.dtype}[${t.shape.join(',')}]`)
+    .join(' ');
 }
 
 function disposeBatch(batch: Batch): void {
@@ -336,6 +363,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = new AdamW(trainable, { ...optConfig, weightDecay });
+  const replayOpt = opts.stepReplay ?? true;
+  const replayer =
+    replayOpt !== false && stepReplayEnabled()
+      ? new StepReplayer(typeof replayOpt === 'object' ? replayOpt.maxPlans : undefined)
+      : undefined;
 
   const signature: ModelSignature = modelSignature(model);
   const rng = new Rng(seed);
@@ -416,22 +448,63 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           lr = schedule(step);
           if (!Number.isFinite(lr) || lr < 0)
             throw new Error(`the schedule gave learning rate ${lr} at step ${step}`);
-          const f = () =>
-            tf.variableGrads(() => {
-              const out = model.apply(inputs, { training: true }) as tf.Tensor;
-              if (trainMetrics && metrics.length > 0) pred = tf.keep(out);
-              return lossFn(out, batch.ys);
-            }, trainable);
-          const { value, grads } = seedRandomOps ? withSeededRandom(rng, f) : f();
-          const gradList = trainable.map((v) => grads[v.name]);
-          try {
-            const lossValue = (await value.data())[0];
+          const wantPred = trainMetrics && metrics.length > 0;
+          const named = namedBatchInputs(batch);
+          const key = replayer ? replayKey(named) : undefined;
+          const plan = key && replayer ? replayer.plan(key) : undefined;
+          let lossValue: number;
+          if (plan) {
+            // The captured step again: new batch, learning rate and dropout seeds, no tfjs ops.
+            const values = { ...named, ...optimizer.stepInputs(lr) };
+            const prepare = () => plan.prepare(values);
+            if (seedRandomOps) withSeededRandom(rng, prepare);
+            else prepare();
+            lossValue = (await plan.run(0, ['loss'])).loss[0];
             if (!Number.isFinite(lossValue)) {
+              plan.cancel();
               throw new NonFiniteLossError(lossValue, epoch, batches, step, lastCheckpointEpoch);
             }
-            const missing = trainable.findIndex((_, i) => !gradList[i]);
-            if (missing >= 0) throw new Error(`no gradient for weight '${trainable[missing].name}'`);
-            optimizer.apply(gradList, lr, { clipNorm: opts.clipNorm });
+            for (let s = 1; s < plan.segmentCount; s++) await plan.run(s);
+            optimizer.advance();
+            if (wantPred) pred = plan.outputTensor('pred');
+            (replayer as StepReplayer).report.replayed += 1;
+          } else {
+            let capture = key && replayer ? replayer.capture(key, named) : undefined;
+            try {
+              const f = () =>
+                tf.variableGrads(() => {
+                  const out = model.apply(inputs, { training: true }) as tf.Tensor;
+                  if (wantPred) pred = tf.keep(out);
+                  return lossFn(out, batch.ys);
+                }, trainable);
+              const { value, grads } = seedRandomOps ? withSeededRandom(rng, f) : f();
+              const gradList = trainable.map((v) => grads[v.name]);
+              try {
+                // A replay submits the forward and backward passes, reads the loss, then the update.
+                capture?.mark();
+                lossValue = (await value.data())[0];
+                if (!Number.isFinite(lossValue)) {
+                  throw new NonFiniteLossError(lossValue, epoch, batches, step, lastCheckpointEpoch);
+                }
+                const missing = trainable.findIndex((_, i) => !gradList[i]);
+                if (missing >= 0) throw new Error(`no gradient for weight '${trainable[missing].name}'`);
+                optimizer.apply(gradList, lr, { clipNorm: opts.clipNorm });
+                if (capture && key && replayer) {
+                  const outputs: Record<string, tf.Tensor> = { loss: value };
+                  if (pred) outputs.pred = pred;
+                  replayer.captured(key, capture.finish(outputs));
+                  capture = undefined;
+                }
+              } finally {
+                value.dispose();
+                tf.dispose(grads);
+              }
+            } finally {
+              capture?.abort();
+            }
+            if (replayer) replayer.report.eager += 1;
+          }
+          {
             step += 1;
             lossSum += lossValue;
             batches += 1;
@@ -451,9 +524,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             };
             for (const cb of callbacks) await cb.onBatchEnd?.(logs);
             await breathe();
-          } finally {
-            value.dispose();
-            tf.dispose(grads);
           }
         } finally {
           (pred as tf.Tensor | undefined)?.dispose();
@@ -520,10 +590,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       stoppedEarly,
       best: { monitor, ...best },
     };
+    if (replayer) result.stepReplay = replayer.report;
     if (opts.test) result.test = await evaluateSource(opts.test, 'test', epochs);
     for (const cb of callbacks) await cb.onTrainEnd?.(result);
     return result;
   } finally {
+    replayer?.dispose();
     optimizer.dispose();
   }
 

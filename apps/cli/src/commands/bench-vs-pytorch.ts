@@ -10,7 +10,16 @@ import {
 } from '@attnzoo/runtime';
 import { buildTranslator, DEFAULT_CONFIG } from '@attnzoo/seq2seq-translator';
 import { buildTextClassifierModel, getRecipe, textClassifierConfig } from '@attnzoo/text-classifier';
-import { accuracy, type Batch, type Callback, type Rng, type TrainOptions, train } from '@attnzoo/train';
+import {
+  accuracy,
+  type Batch,
+  type Callback,
+  type Rng,
+  type StepReplayReport,
+  setStepReplay,
+  type TrainOptions,
+  train,
+} from '@attnzoo/train';
 import { ImageClassifier, RELEASE_RECIPES } from '@attnzoo/vit';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -53,9 +62,14 @@ export interface StepRow {
   variant: AttentionVariant;
   batch: number;
   length?: number;
-  engine: 'on' | 'off';
+  /** on: attnzoo's products and step replay; eager: the same products op by op; off: tfjs's products op by op. */
+  engine: 'on' | 'eager' | 'off';
   ms: number;
+  /** Dispatches of one step run op by op (a replayed step sends the same ones in one command buffer per half). */
   dispatches?: number;
+  /** Steps of the timed run that were replayed, and why shapes fell back to op by op. */
+  replayed?: number;
+  replayFallbacks?: string[];
   parameters: number;
 }
 
@@ -181,7 +195,10 @@ function cloneBatch(b: Batch): Batch {
 }
 
 /** Median step time after warm-up, with the trainer the releases use (AdamW, clipping, loss read-back). */
-async function timeSteps(w: Workload, o: BenchVsPytorchOptions): Promise<number> {
+async function timeSteps(
+  w: Workload,
+  o: BenchVsPytorchOptions,
+): Promise<{ ms: number; replay?: StepReplayReport }> {
   const total = o.warmup + o.steps;
   const ends: number[] = [];
   const timer: Callback = { onBatchEnd: () => void ends.push(performance.now()) };
@@ -191,9 +208,16 @@ async function timeSteps(w: Workload, o: BenchVsPytorchOptions): Promise<number>
         yield cloneBatch(w.batches[s % w.batches.length]);
       }
     })();
-  await train({ ...w.options, model: w.model, train: source, epochs: 1, seed: 1, callbacks: [timer] });
+  const result = await train({
+    ...w.options,
+    model: w.model,
+    train: source,
+    epochs: 1,
+    seed: 1,
+    callbacks: [timer],
+  });
   const durations = ends.slice(o.warmup).map((t, i) => t - ends[o.warmup + i - 1]);
-  return median(durations);
+  return { ms: median(durations), replay: result.stepReplay };
 }
 
 async function dispatchesPerStep(w: Workload): Promise<number> {
@@ -204,6 +228,7 @@ async function dispatchesPerStep(w: Workload): Promise<number> {
       train: () => [cloneBatch(w.batches[0])][Symbol.iterator](),
       epochs: 1,
       seed: 1,
+      stepReplay: false,
     }),
   );
   return census.dispatches;
@@ -369,6 +394,10 @@ export async function benchVsPytorch(o: BenchVsPytorchOptions): Promise<void> {
   const webgpu = choice.backend === 'webgpu';
   const engines: ('on' | 'off')[] = !webgpu ? ['on'] : o.engine === 'both' ? ['on', 'off'] : [o.engine];
   const wasOn = webgpuGemmEnabled();
+  // Steps: attnzoo's products with step replay ('on') and op by op ('eager'); tfjs's products ('off').
+  const stepEngines: StepRow['engine'][] = engines.flatMap((e) =>
+    e === 'on' && webgpu ? ['on', 'eager'] : [e],
+  );
   const steps: StepRow[] = [];
   const command = `attnzoo bench vs-pytorch --backend ${choice.backend} --batch ${o.batch} --steps ${o.steps} --warmup ${o.warmup} --models ${o.models.join(',')} --variants ${o.variants.join(',')} --engine ${o.engine}${o.gemmShapes ? ` --gemm-shapes ${o.gemmShapes}` : ''}${o.gemmSweep ? ' --gemm-sweep' : ''}`;
   let gemm: GemmRow[] = [];
@@ -379,11 +408,11 @@ export async function benchVsPytorch(o: BenchVsPytorchOptions): Promise<void> {
       '',
       `\`${command}\``,
       '',
-      '| model | variant | length | engine | ms/step | dispatches |',
-      '|---|---|---|---|---|---|',
+      '| model | variant | length | engine | ms/step | dispatches | replayed |',
+      '|---|---|---|---|---|---|---|',
       ...steps.map(
         (r) =>
-          `| ${r.model} | ${r.variant} | ${r.length ?? ''} | ${r.engine} | ${r.ms.toFixed(1)} | ${r.dispatches ?? ''} |`,
+          `| ${r.model} | ${r.variant} | ${r.length ?? ''} | ${r.engine} | ${r.ms.toFixed(1)} | ${r.dispatches ?? ''} | ${r.replayed ?? ''} |`,
       ),
     ];
     return writeReport(o.out, 'tfjs', { command, environment, steps, gemm }, lines.join('\n'));
@@ -394,10 +423,11 @@ export async function benchVsPytorch(o: BenchVsPytorchOptions): Promise<void> {
     for (const name of o.models) {
       for (const variant of o.variants) {
         for (const w of workloads(name, variant, o)) {
-          for (const engine of engines) {
-            if (webgpu) setWebGPUGemm(engine === 'on');
-            const ms = await timeSteps(w, o);
-            const dispatches = webgpu ? await dispatchesPerStep(w) : undefined;
+          for (const engine of stepEngines) {
+            if (webgpu) setWebGPUGemm(engine !== 'off');
+            setStepReplay(engine === 'on');
+            const { ms, replay } = await timeSteps(w, o);
+            const dispatches = webgpu && engine !== 'eager' ? await dispatchesPerStep(w) : undefined;
             const row: StepRow = {
               model: name,
               variant,
@@ -406,12 +436,13 @@ export async function benchVsPytorch(o: BenchVsPytorchOptions): Promise<void> {
               engine,
               ms,
               ...(dispatches ? { dispatches } : {}),
+              ...(replay ? { replayed: replay.replayed, replayFallbacks: replay.fallbacks } : {}),
               parameters: w.model.countParams(),
             };
             steps.push(row);
             await save();
             console.error(
-              `  ${name}-${variant}${w.length ? ` L=${w.length}` : ''} engine ${engine}: ${ms.toFixed(1)} ms/step${dispatches ? `, ${dispatches} dispatches` : ''}`,
+              `  ${name}-${variant}${w.length ? ` L=${w.length}` : ''} engine ${engine}: ${ms.toFixed(1)} ms/step${dispatches ? `, ${dispatches} dispatches` : ''}${replay ? `, ${replay.replayed} replayed${replay.fallbacks.length ? ` (${replay.fallbacks.join('; ')})` : ''}` : ''}`,
             );
           }
           w.model.dispose();
@@ -422,6 +453,7 @@ export async function benchVsPytorch(o: BenchVsPytorchOptions): Promise<void> {
     }
   } finally {
     if (webgpu) setWebGPUGemm(wasOn);
+    setStepReplay(true);
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   dispatchRaw,
+  drawSeed,
   MAX_WORKGROUPS_X,
   registerWebGPUKernel,
   type WebGPUBackendInternals,
@@ -96,7 +97,7 @@ export function dropoutMultiplier(seed: number, size: number, rate: number): Flo
 
 /** A dropout seed: one u32 from Math.random, which attnzoo's trainer replaces with its seeded RNG. */
 export function drawDropoutSeed(): number {
-  return Math.floor(Math.random() * TWO_32) >>> 0;
+  return drawSeed();
 }
 
 const SHADER = `
@@ -166,6 +167,7 @@ registerWebGPUKernel(
       uniforms,
       workgroups: workgroupGrid(Math.ceil(size / THREADS)),
       submit: false,
+      seedOffset: 4,
     });
     return out;
   },
