@@ -285,10 +285,12 @@ export function fusedCrossEntropyActive(): boolean {
  * Mean softmax cross-entropy of logits [..., C] against integer labels [...] on the webgpu backend:
  * per row −Σ_c target_c · log softmax(x)_c with target = (1 − ε)·onehot(label) + ε/C, rows
  * labelled `ignoreIndex` left out of the sum and of the count (0 when every row is ignored).
- * Two dispatches forward (per-row loss and logsumexp, one workgroup a row; their mean) and one
- * backward (softmax − target, scaled, in one pass over the logits), where tfjs's logSoftmax,
- * oneHot and reductions take about a dozen dispatches each way and several [rows, C] tensors.
- * Nothing is read back or uploaded; float labels are cast on the device.
+ * Two dispatches forward (per-row loss and logsumexp, one workgroup a row, or one thread a row up
+ * to 32 classes; their mean) and one backward (softmax − target, scaled, in one pass over the
+ * logits), where tfjs's logSoftmax, oneHot, smoothing and mask take 23 dispatches forward and 33
+ * with the backward pass, and five to seven [rows, C] tensors forward. Nothing is read back or
+ * uploaded; float labels are cast on the device (tfjs casts a small tensor still in host memory
+ * on the host).
  */
 export function fusedSoftmaxCrossEntropy(
   logits: tf.Tensor,

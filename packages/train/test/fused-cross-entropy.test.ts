@@ -10,7 +10,9 @@ import {
   Rng,
   setFusedCrossEntropyEnabled,
   sparseCrossEntropy,
+  train,
 } from '../src/index';
+import { blobSource, maxAbsDiff, tinyModel, weightsOf } from './helpers';
 
 /**
  * The fused softmax cross-entropy on webgpu (Mesa's software adapter runs the WGSL kernels) against
@@ -190,6 +192,52 @@ describe('fused softmax cross-entropy on the software WebGPU adapter', () => {
     expect(fused.uploads).toBe(0);
     expect(unfused.dispatches).toBeGreaterThanOrEqual(30);
     expect(unfused.uploads).toBeGreaterThan(0);
+  });
+
+  it('trains a small classifier to the weights the unfused loss gives', async () => {
+    await use('webgpu');
+    const run = async (fused: boolean) => {
+      setFusedCrossEntropyEnabled(fused);
+      const model = tinyModel({ softmax: false, seed: 3 });
+      const tr = blobSource(64, 16, 5);
+      const result = await train({
+        model,
+        train: tr.source,
+        epochs: 2,
+        seed: 1,
+        lr: 0.02,
+        labelSmoothing: 0.1,
+      });
+      const weights = await weightsOf(model);
+      tr.dispose();
+      model.dispose();
+      return { weights, loss: result.history[result.history.length - 1].loss };
+    };
+    const fused = await run(true);
+    const unfused = await run(false);
+    expect(maxAbsDiff(fused.weights, unfused.weights)).toBeLessThan(1e-5);
+    expect(Math.abs(fused.loss - unfused.loss)).toBeLessThan(1e-5);
+  });
+
+  it('leaves no tensors behind, with and without the gradient', async () => {
+    await use('webgpu');
+    const c = makeCase(
+      [3, 5, 40],
+      16,
+      { numClasses: 40, fromLogits: true, labelSmoothing: 0.1, ignoreIndex: 1 },
+      2,
+    );
+    const x = tf.tensor(logitsOf(c.shape, 16), c.shape);
+    const y = tf.tensor(c.labels, c.shape.slice(0, -1), 'int32');
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const loss = sparseCrossEntropy(x, y, c.opts);
+      const { value, grad } = tf.valueAndGrad((p: tf.Tensor) => sparseCrossEntropy(p, y, c.opts))(x);
+      await grad.data();
+      tf.dispose([loss, value, grad]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, y]);
   });
 
   it('names labels that do not match the rows', async () => {
