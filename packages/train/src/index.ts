@@ -19,6 +19,14 @@ export {
   type TensorBatchesOptions,
   tensorBatches,
 } from './data';
+export {
+  FUSED_CROSS_ENTROPY,
+  FUSED_CROSS_ENTROPY_GRAD,
+  fusedCrossEntropyActive,
+  fusedCrossEntropyEnabled,
+  fusedSoftmaxCrossEntropy,
+  setFusedCrossEntropyEnabled,
+} from './fused-cross-entropy';
 export { type CrossEntropyOptions, type LossFn, sparseCrossEntropy } from './loss';
 export { accuracy, type Metric, type MetricContext, topKAccuracy } from './metrics';
 export { AdamW, type AdamWOptions, type ApplyOptions, type OptimizerState } from './optimizer';

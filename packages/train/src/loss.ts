@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedCrossEntropyActive, fusedSoftmaxCrossEntropy } from './fused-cross-entropy';
 
 export interface CrossEntropyOptions {
   /** Number of classes (the last dimension of the predictions). */
@@ -20,13 +21,25 @@ export type LossFn = (pred: tf.Tensor, labels: tf.Tensor) => tf.Scalar;
 /**
  * Sparse categorical cross-entropy with optional label smoothing and an ignore index, averaged over
  * the positions whose label is not `ignoreIndex` (0 when every position is ignored).
+ *
+ * From logits on the webgpu backend this is the fused kernel (`fusedSoftmaxCrossEntropy`: two
+ * dispatches forward and one backward, no [positions, classes] one-hot or probability tensor)
+ * unless `setFusedCrossEntropyEnabled(false)`; elsewhere tfjs's logSoftmax, oneHot and reductions.
  */
 export function sparseCrossEntropy(pred: tf.Tensor, labels: tf.Tensor, opts: CrossEntropyOptions): tf.Scalar {
+  const { numClasses, fromLogits, labelSmoothing = 0, ignoreIndex } = opts;
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+    throw new Error(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
+  }
+  const fusable =
+    fromLogits &&
+    pred.size > 0 &&
+    pred.shape[pred.rank - 1] === numClasses &&
+    (ignoreIndex === undefined || Number.isInteger(ignoreIndex));
+  if (fusable && fusedCrossEntropyActive()) {
+    return fusedSoftmaxCrossEntropy(pred, labels, { labelSmoothing, ignoreIndex });
+  }
   return tf.tidy(() => {
-    const { numClasses, fromLogits, labelSmoothing = 0, ignoreIndex } = opts;
-    if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
-      throw new Error(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
-    }
     const logp = fromLogits ? tf.logSoftmax(pred) : tf.log(tf.clipByValue(pred, 1e-7, 1));
     let ids = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
     let mask: tf.Tensor | undefined;
