@@ -23,6 +23,7 @@ export {
   presetSource,
   type ReleaseSummary,
   type RunEnvironment,
+  SAMPLE_SPLIT,
   saveClassifier,
   type TrainReleaseOptions,
   trainRelease,

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from './bin';
-import { finetune, ImageClassifier, loadImageData, trainRelease, unpackRelease, writeTar } from './node';
+import {
+  finetune,
+  ImageClassifier,
+  loadImageData,
+  SAMPLE_SPLIT,
+  trainRelease,
+  unpackRelease,
+  writeTar,
+} from './node';
 import { useTestBackend } from './testing/setup';
 
 const dir = mkdtempSync(join(tmpdir(), 'vit-release-'));
@@ -73,8 +81,8 @@ describe('train-release → unpack → load (small MNIST slice, tiny model)', ()
       expect(card).toContain(text);
     const metadata = JSON.parse(readFileSync(join(out, 'preset', 'metadata.json'), 'utf8'));
     expect(metadata.weightsDtype).toBe('float16');
-    expect(metadata.metrics.find((m: { split: string }) => m.split === 'test[:1000]').value).toBeCloseTo(
-      summary.first1000Accuracy,
+    expect(metadata.metrics.find((m: { split: string }) => m.split === SAMPLE_SPLIT).value).toBeCloseTo(
+      summary.sampleAccuracy,
       3,
     );
 

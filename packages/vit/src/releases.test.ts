@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type ImageSplit, selectExamples, stratifiedSample } from '@attnzoo/datasets';
 import { samplingMargin, testData } from '@attnzoo/fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ImageClassifier, type ImageDatasetName, loadImageData, RELEASE_RECIPES } from './node';
+import { ImageClassifier, type ImageDatasetName, loadImageData, RELEASE_RECIPES, SAMPLE_SPLIT } from './node';
 import { useTestBackend } from './testing/setup';
 
 // The released presets in models/ (trained on the GPU by `attnzoo-vit train-release`, see DEVICE.md).
@@ -14,7 +14,6 @@ const checkedReleases = releases.filter((d) => d.startsWith('vit-mnist-') || d.s
 /** How far under its recorded accuracy a release may land here (other backend, float rounding). */
 const MARGIN = 0.005;
 /** The CIFAR-10 cards' subset (`attnzoo-vit evaluate --per-class 100`). */
-const CIFAR_SAMPLE_SPLIT = 'test, seeded stratified sample (100 per class, seed 0)';
 
 interface Metric {
   name: string;
@@ -55,7 +54,7 @@ describe('released presets in models/', () => {
     if (full && dataset === 'cifar-10-jpeg')
       // CIFAR-10's test images come class by class: the card records a seeded stratified sample.
       it(`${name}: accuracy on the seeded stratified 1,000 ${dataset} test images is at least what was recorded`, async () => {
-        const recorded = recordedAccuracy(name, CIFAR_SAMPLE_SPLIT);
+        const recorded = recordedAccuracy(name, SAMPLE_SPLIT);
         const test = await testSplit(dataset);
         const classifier = await ImageClassifier.fromPretrained(join(MODELS, name, 'preset'));
         try {
