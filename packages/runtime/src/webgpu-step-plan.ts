@@ -85,6 +85,7 @@ export class StepPlan implements BufferClaimant {
   private readonly readback = new Map<string, GPUBuffer>();
   private disposed = false;
   private next = 0;
+  private preEncoded: { index: number; enc: GPUCommandEncoder } | undefined;
 
   constructor(private readonly p: StepPlanParts) {
     this.signature = p.signature;
@@ -215,8 +216,13 @@ export class StepPlan implements BufferClaimant {
       b.endComputePassEncoder();
       b.submitQueue();
     }
-    const enc = b.device.createCommandEncoder();
-    encode(enc, this.segments[index]);
+    let enc: GPUCommandEncoder;
+    if (this.preEncoded?.index === index) enc = this.preEncoded.enc;
+    else {
+      enc = b.device.createCommandEncoder();
+      encode(enc, this.segments[index]);
+    }
+    this.preEncoded = undefined;
     const reads: { out: PlanOutput; staging: GPUBuffer }[] = [];
     for (const key of read) {
       const out = this.p.outputs.find((o) => o.key === key);
@@ -234,6 +240,12 @@ export class StepPlan implements BufferClaimant {
     }
     b.queue.submit([enc.finish()]);
     this.next = (index + 1) % this.segments.length;
+    if (this.next !== 0) {
+      // Encode the next segment while the GPU runs this one and the caller waits for its reads.
+      const nextEnc = b.device.createCommandEncoder();
+      encode(nextEnc, this.segments[this.next]);
+      this.preEncoded = { index: this.next, enc: nextEnc };
+    }
     const result: Record<string, Float32Array | Int32Array> = {};
     for (const { out, staging } of reads) {
       await staging.mapAsync(GPUMapMode.READ);
@@ -251,6 +263,7 @@ export class StepPlan implements BufferClaimant {
   /** Abandons a replay between segments (the weights keep their values from before it). */
   cancel(): void {
     this.next = 0;
+    this.preEncoded = undefined;
   }
 
   /** A new tensor holding a copy of output `key` as the last replay left it. */
