@@ -1,5 +1,5 @@
 import type { ImageSplit } from '@attnzoo/datasets';
-import type { Callback } from '@attnzoo/train';
+import type { Callback, StepReplayReport } from '@attnzoo/train';
 import { ImageClassifier } from './classifier';
 
 /** The two runs of a comparison: fine-tuning the pretrained backbone, and the same ViT from random weights. */
@@ -39,6 +39,8 @@ export interface TransferRun {
   /** Optimizer steps taken. */
   steps: number;
   trainSeconds: number;
+  /** On webgpu: steps replayed and run op by op (TrainResult.stepReplay). */
+  stepReplay?: StepReplayReport;
 }
 
 export interface TransferComparison {
@@ -121,6 +123,7 @@ async function trainAndTest(
     trainLoss: last?.loss ?? Number.NaN,
     steps: result.history.reduce((n, h) => Math.max(n, h.step), 0),
     trainSeconds,
+    ...(result.stepReplay ? { stepReplay: result.stepReplay } : {}),
   };
   o.onRunEnd?.(run, out);
   return out;
