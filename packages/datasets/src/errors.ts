@@ -5,6 +5,7 @@ export type DatasetErrorCode =
   | 'EMPTY_SPLIT'
   | 'BAD_MAGIC'
   | 'TRUNCATED'
+  | 'TOO_LARGE'
   | 'CORRUPT'
   | 'UNSAFE_PATH'
   | 'CHECKSUM_MISMATCH'
