@@ -96,7 +96,7 @@ async function instantiate(): Promise<SentencePieceWasm> {
 let fileCounter = 0;
 
 /** Loads serialized model bytes into a new wasm processor; throws BAD_MODEL with SentencePiece's status. */
-export async function loadWasmProcessor(bytes: Uint8Array): Promise<WasmProcessor> {
+export async function loadWasmProcessor(bytes: Uint8Array, name = 'the model'): Promise<WasmProcessor> {
   const m = await sentencePieceWasm();
   const path = `/attnzoo-${++fileCounter}.model`;
   m.FS.writeFile(path, bytes);
@@ -111,7 +111,10 @@ export async function loadWasmProcessor(bytes: Uint8Array): Promise<WasmProcesso
   m.FS.unlink(path);
   if (msg !== 'OK') {
     p.delete();
-    throw new TokenizerError('BAD_MODEL', `SentencePiece could not load the model: ${msg}`);
+    throw new TokenizerError(
+      'BAD_MODEL',
+      `SentencePiece could not load ${name}: ${msg}; the file is damaged, train or download it again`,
+    );
   }
   return p;
 }
