@@ -20,6 +20,8 @@ import { type LoadedPreset, loadPresetFiles, type PresetFilesOptions, presetFile
 import { getPreset, listPresets, type PresetEntry } from './registry';
 import {
   checkManifestPin,
+  checkPresetSize,
+  DEFAULT_MAX_PRESET_BYTES,
   type FetchLike,
   fetchBytes,
   httpError,
@@ -30,6 +32,7 @@ import {
 } from './remote';
 import { satisfiesVersion } from './semver';
 import type { PresetMetadata } from './types';
+import { boundedFetch, checkPresetUrl } from './url-policy';
 
 export * from './index';
 
@@ -248,6 +251,7 @@ async function downloadOnce(
   try {
     response = await fetchFn(url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : undefined);
   } catch (error) {
+    if (error instanceof PresetError) throw error;
     throw new RetryableError('download', `Cannot fetch ${url}: ${errorMessage(error)}.`, { cause: error });
   }
   if (response.status === 416) {
@@ -317,7 +321,7 @@ export async function downloadFile(
   entry: ManifestEntry,
   options: { fetch?: FetchLike; progress?: ProgressCallback; retries?: number } = {},
 ): Promise<void> {
-  const fetchFn: FetchLike = options.fetch ?? ((u, init) => globalThis.fetch(u, init));
+  const fetchFn: FetchLike = options.fetch ?? boundedFetch();
   const partial = `${dest}.partial`;
   await fs.mkdir(dirname(dest), { recursive: true });
   const retries = options.retries ?? 2;
@@ -358,6 +362,8 @@ export interface DownloadPresetOptions {
   manifestSha256?: string;
   /** Fetch the manifest again even when a complete copy is cached. */
   refresh?: boolean;
+  /** The most bytes the preset's files may add up to (default 4 GiB). */
+  maxBytes?: number;
 }
 
 async function missingOrBad(folder: string, manifest: PresetManifest): Promise<string[]> {
@@ -374,6 +380,7 @@ async function missingOrBad(folder: string, manifest: PresetManifest): Promise<s
  * moved into place. Offline, it never touches the network and lists what is missing.
  */
 export async function downloadPreset(base: string, options: DownloadPresetOptions = {}): Promise<string> {
+  checkPresetUrl(base);
   const folder = await cacheFolderFor(base, options.cacheDir ?? defaultCacheDir());
   const manifestPath = join(folder, MANIFEST_FILE);
   const cached = existsSync(manifestPath) ? new Uint8Array(await fs.readFile(manifestPath)) : undefined;
@@ -413,7 +420,7 @@ export async function downloadPreset(base: string, options: DownloadPresetOption
   if (!manifestBytes || options.refresh) {
     const url = presetFileUrl(base, MANIFEST_FILE);
     manifestBytes = await fetchBytes(
-      options.fetch ?? ((u, init) => globalThis.fetch(u, init)),
+      options.fetch ?? boundedFetch(),
       url,
       MANIFEST_FILE,
       0,
@@ -427,6 +434,7 @@ export async function downloadPreset(base: string, options: DownloadPresetOption
     await fs.rename(temp, manifestPath);
   }
   const manifest = parseManifest(manifestBytes, base);
+  checkPresetSize(manifest, options.maxBytes ?? DEFAULT_MAX_PRESET_BYTES, base);
   for (const [name, entry] of Object.entries(manifest.files)) {
     const dest = join(folder, ...name.split('/'));
     if (await fileMatches(dest, entry)) {
