@@ -16,6 +16,7 @@ import {
   sha256Hex,
   verifyFile,
 } from './manifest';
+import { claimPartial, ownTemp, releasePartial, sweepDeadPartials } from './partial-files';
 import { type LoadedPreset, loadPresetFiles, type PresetFilesOptions, presetFiles } from './preset';
 import { getPreset, listPresets, type PresetEntry } from './registry';
 import {
@@ -310,9 +311,10 @@ async function downloadOnce(
 }
 
 /**
- * Downloads one file of a preset to `<dest>.partial`, resuming with an HTTP Range request where
- * a partial file exists, verifies its size and sha256 against the manifest, then renames it
- * into place. A file that fails the check is deleted, never used.
+ * Downloads one file of a preset into a partial file of this process's own (taking over the
+ * resumable `<dest>.partial` of an interrupted run, resuming it with an HTTP Range request),
+ * verifies its size and sha256 against the manifest, then renames it into place. A file that fails
+ * the check is deleted, never used; a download that breaks is kept as `<dest>.partial` for the next run.
  */
 export async function downloadFile(
   url: string,
@@ -322,8 +324,8 @@ export async function downloadFile(
   options: { fetch?: FetchLike; progress?: ProgressCallback; retries?: number } = {},
 ): Promise<void> {
   const fetchFn: FetchLike = options.fetch ?? boundedFetch();
-  const partial = `${dest}.partial`;
   await fs.mkdir(dirname(dest), { recursive: true });
+  const partial = await claimPartial(dest);
   const retries = options.retries ?? 2;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -333,6 +335,8 @@ export async function downloadFile(
       if (!(error instanceof RetryableError) || attempt >= retries) {
         if (error instanceof PresetError && !(error instanceof RetryableError)) {
           await fs.rm(partial, { force: true });
+        } else {
+          await releasePartial(partial, dest);
         }
         throw error instanceof RetryableError
           ? new PresetError(error.code, error.message, { cause: error })
@@ -348,6 +352,7 @@ export async function downloadFile(
     await fs.rm(partial, { force: true });
     throw error;
   }
+  // Atomic: another process that finished the same file first put the same verified bytes there.
   await fs.rename(partial, dest);
   options.progress?.({ file: name, loaded: entry.size, total: entry.size, phase: 'verified' });
 }
@@ -382,6 +387,7 @@ async function missingOrBad(folder: string, manifest: PresetManifest): Promise<s
 export async function downloadPreset(base: string, options: DownloadPresetOptions = {}): Promise<string> {
   checkPresetUrl(base);
   const folder = await cacheFolderFor(base, options.cacheDir ?? defaultCacheDir());
+  await sweepDeadPartials(folder);
   const manifestPath = join(folder, MANIFEST_FILE);
   const cached = existsSync(manifestPath) ? new Uint8Array(await fs.readFile(manifestPath)) : undefined;
   let manifestBytes: Uint8Array | undefined = cached;
@@ -429,7 +435,7 @@ export async function downloadPreset(base: string, options: DownloadPresetOption
     await checkManifestPin(manifestBytes, options.manifestSha256, url);
     parseManifest(manifestBytes, base);
     await fs.mkdir(folder, { recursive: true });
-    const temp = `${manifestPath}.partial`;
+    const temp = ownTemp(manifestPath);
     await writeFileSynced(temp, manifestBytes);
     await fs.rename(temp, manifestPath);
   }
@@ -441,7 +447,7 @@ export async function downloadPreset(base: string, options: DownloadPresetOption
       options.progress?.({ file: name, loaded: entry.size, total: entry.size, phase: 'cached' });
       continue;
     }
-    await fs.rm(dest, { force: true });
+    // dest is not removed first: another process may be reading a verified copy it just put there
     await downloadFile(presetFileUrl(base, name), dest, name, entry, options);
   }
   return folder;
