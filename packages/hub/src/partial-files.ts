@@ -39,7 +39,7 @@ export async function releasePartial(mine: string, dest: string): Promise<void> 
 
 /**
  * Own partial files of processes that no longer run (killed mid-download): the first becomes the
- * resumable leftover of its file, the others are removed. Partial files of live processes are left alone.
+ * resumable leftover of its file while that file is missing, the others are removed. Partial files of live processes are left alone.
  */
 export async function sweepDeadPartials(folder: string): Promise<void> {
   const walk = async (dir: string): Promise<void> => {
@@ -52,12 +52,15 @@ export async function sweepDeadPartials(folder: string): Promise<void> {
       }
       const m = OWN.exec(item.name);
       if (!m || alive(Number(m[2]))) continue;
-      const shared = join(dirname(path), `${m[1]}.partial`);
-      const taken = await fs.stat(shared).then(
-        () => true,
-        () => false,
-      );
-      if (taken) await fs.rm(path, { force: true });
+      const dest = join(dirname(path), m[1]);
+      const shared = `${dest}.partial`;
+      const exists = (f: string) =>
+        fs.stat(f).then(
+          () => true,
+          () => false,
+        );
+      // a leftover is worth keeping only while its file is still missing and nobody kept another
+      if ((await exists(dest)) || (await exists(shared))) await fs.rm(path, { force: true });
       else await fs.rename(path, shared).catch(ignoreMissing);
     }
   };
