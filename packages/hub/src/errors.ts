@@ -15,7 +15,7 @@ export type PresetErrorCode =
   | 'exists'
   | 'too-large'
   | 'unsafe-url'
-  | 'busy';
+  | 'write';
 
 export class PresetError extends Error {
   readonly code: PresetErrorCode;

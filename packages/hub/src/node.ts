@@ -64,6 +64,22 @@ async function writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
+const WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS']);
+
+/** A disk-full or permission error, as a PresetError that says what failed, what is intact and the fix. */
+function writeError(error: unknown, what: string, intact: string): PresetError | undefined {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (!code || !WRITE_ERRORS.has(code)) return undefined;
+  const fix = code === 'ENOSPC' || code === 'EDQUOT' ? 'free disk space' : 'make the folder writable';
+  return new PresetError(
+    'write',
+    `${what} failed (${errorMessage(error)}): ${intact}; ${fix}, or use another folder, and try again.`,
+    {
+      cause: error,
+    },
+  );
+}
+
 function tempSibling(dir: string, tag: string): string {
   return join(dirname(dir), `.${basename(dir)}.${tag}-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
@@ -113,8 +129,14 @@ export async function writeFolderAtomic(
       await fs.rename(temp, target);
     }
   } catch (error) {
-    await fs.rm(temp, { recursive: true, force: true });
-    throw error;
+    await fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw (
+      writeError(
+        error,
+        `Saving the preset into ${target}`,
+        exists ? 'the preset that was there is unchanged' : 'nothing was left behind',
+      ) ?? error
+    );
   }
 }
 
@@ -270,7 +292,15 @@ async function downloadOnce(
   const start = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
   const append = response.status === 206 && start !== null && Number(start[1]) === have;
   if (!append) have = 0; // the server sent the whole file
-  const handle = await fs.open(partial, append ? 'a' : 'w');
+  const cacheWrite = (error: unknown) =>
+    writeError(
+      error,
+      `Writing ${name} into the cache (${dirname(partial)})`,
+      'the files already cached are unchanged',
+    );
+  const handle = await fs.open(partial, append ? 'a' : 'w').catch((error) => {
+    throw cacheWrite(error) ?? error;
+  });
   let loaded = have;
   try {
     if (response.body) {
@@ -293,6 +323,8 @@ async function downloadOnce(
     await handle.sync();
   } catch (error) {
     if (error instanceof PresetError) throw error;
+    const failedWrite = cacheWrite(error);
+    if (failedWrite) throw failedWrite;
     throw new RetryableError(
       'truncated',
       `The download of ${name} from ${url} broke after ${loaded} of ${entry.size} bytes (${errorMessage(error)}); ` +
