@@ -11,6 +11,7 @@ export type DatasetErrorCode =
   | 'CHECKSUM_MISMATCH'
   | 'OFFLINE_MISSING'
   | 'DOWNLOAD_FAILED'
+  | 'WRITE_FAILED'
   | 'SOURCE_NOT_FOUND'
   | 'BAD_CACHE_DIR'
   | 'BAD_ARGUMENT';

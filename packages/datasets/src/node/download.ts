@@ -172,13 +172,25 @@ function attempt(
         return;
       }
       const out = createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' });
+      const writeFailure = (e: NodeJS.ErrnoException) =>
+        new DatasetError(
+          'WRITE_FAILED',
+          `cannot write ${part} (${e.message}): ${e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 'free disk space' : 'make the cache folder writable'} ` +
+            'or point ATTNZOO_CACHE (cacheDir) at another folder, then run again; the bytes received so far are kept and the download resumes from there',
+          { cause: e },
+        );
       let received = offset;
       let finished = false;
       const done = (a: Attempt) => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        out.end(() => resolveP(a));
+        // a write error can race with the end of the response: the stream's own error wins
+        out.end((err?: Error | null) => {
+          const failed = out.errored ?? err;
+          if (failed) rejectP(writeFailure(failed as NodeJS.ErrnoException));
+          else resolveP(a);
+        });
       };
       let timer = setTimeout(() => req.destroy(new Error('idle timeout')), idleMs);
       res.on('data', (c: Buffer) => {
@@ -205,10 +217,11 @@ function attempt(
       res.on('close', () => {
         if (!res.complete) done({ status: 'partial', reason: `connection dropped at ${received} bytes` });
       });
-      out.on('error', (e) => {
+      out.on('error', (e: NodeJS.ErrnoException) => {
         finished = true;
         clearTimeout(timer);
-        rejectP(new DatasetError('DOWNLOAD_FAILED', `cannot write ${part}: ${e.message}`, { cause: e }));
+        req.destroy();
+        rejectP(writeFailure(e));
       });
     });
     req.on('error', (e) =>
@@ -267,6 +280,11 @@ export async function downloadFile(
       } catch (e) {
         if (e instanceof DatasetError && e.code === 'TOO_LARGE') {
           await rm(part, { force: true });
+          throw e;
+        }
+        if (e instanceof DatasetError && e.code === 'WRITE_FAILED') {
+          // another mirror would fail the same way: stop, keeping what arrived for the next run
+          await releasePartial(part, dest);
           throw e;
         }
         errors.push((e as Error).message);
