@@ -1,8 +1,12 @@
+import { promises as fs } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildManifest, MANIFEST_FILE, utf8 } from './manifest';
+import { loadPresetDir, save } from './node';
 import { loadPresetFiles, MODEL_FILE, presetFiles } from './preset';
 import { registerPreset } from './registry';
 import { checkPresetSize, fetchBytes, fetchPresetFiles, MAX_MANIFEST_BYTES } from './remote';
@@ -92,6 +96,31 @@ describe('declared sizes are refused before allocation', () => {
       code: 'too-large',
     });
     expect(urls).toEqual(['https://h/p/manifest.json']);
+  });
+});
+
+describe('a preset folder with files larger than its manifest says', () => {
+  it('is refused before the files are read (a 4 GiB sparse shard, a 2 GiB sparse manifest)', async () => {
+    const root = await fs.mkdtemp(join(tmpdir(), 'attnzoo-hub-sparse-'));
+    try {
+      const dir = join(root, 'p');
+      const model = tinyEncoder('sdpa', 4);
+      await save(model, dir, metadataFor('sparse'));
+      model.dispose();
+      const shard = join(dir, 'group1-shard1of1.bin');
+      const listed = (await fs.stat(shard)).size;
+      await fs.truncate(shard, 4 * 2 ** 30);
+      await expect(loadPresetDir(dir, 'sparse-preset')).rejects.toMatchObject({
+        code: 'checksum',
+        message: expect.stringContaining(
+          `group1-shard1of1.bin in sparse-preset has 4294967296 bytes but the manifest says ${listed}`,
+        ),
+      });
+      await fs.truncate(join(dir, MANIFEST_FILE), 2 * 2 ** 30);
+      await expect(loadPresetDir(dir, 'sparse-preset')).rejects.toMatchObject({ code: 'too-large' });
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { errorMessage, PresetError } from './errors';
 import {
+  checkFileSize,
   checkPresetPath,
   MANIFEST_FILE,
   type ManifestEntry,
@@ -27,6 +28,7 @@ import {
   fetchBytes,
   httpError,
   isHttpUrl,
+  MAX_MANIFEST_BYTES,
   type ProgressCallback,
   presetBaseUrl,
   presetFileUrl,
@@ -192,6 +194,14 @@ export async function loadPresetDir(dir: string, where = dir): Promise<LoadedPre
         'Write presets with save() and copy the whole folder.',
     );
   }
+  const manifestSize = (await fs.stat(manifestPath)).size;
+  if (manifestSize > MAX_MANIFEST_BYTES) {
+    throw new PresetError(
+      'too-large',
+      `${MANIFEST_FILE} of ${where} has ${manifestSize} bytes, more than a manifest can hold (${MAX_MANIFEST_BYTES}): ` +
+        'the folder is damaged or not a preset; copy or download it again.',
+    );
+  }
   const manifestBytes = new Uint8Array(await fs.readFile(manifestPath));
   const manifest = parseManifest(manifestBytes, where);
   const files: Record<string, Uint8Array> = { [MANIFEST_FILE]: manifestBytes };
@@ -208,6 +218,8 @@ export async function loadPresetDir(dir: string, where = dir): Promise<LoadedPre
         `${name} in ${where} is a link to a file outside the preset folder: refusing to read it.`,
       );
     }
+    // a file larger than the manifest says is refused before it is read into memory
+    checkFileSize(name, (await fs.stat(path)).size, manifest.files[name], where);
     files[name] = new Uint8Array(await fs.readFile(path));
   }
   if (missing.length) {
