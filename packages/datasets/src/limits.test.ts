@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync, zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTar } from '../test/helpers';
 import { DatasetError } from './errors';
 import { DEFAULT_DATASET_LIMITS, setDatasetLimits } from './limits';
+import { directoryEntries } from './node/files';
 import { gunzipBytes, gunzipStream } from './parsers/gzip';
 import { parseIdx } from './parsers/idx';
 import { readTar } from './parsers/tar';
@@ -113,6 +117,22 @@ describe('declared sizes are checked before anything is allocated', () => {
       code: 'CORRUPT',
       message: expect.stringContaining('inflates to more than the 1000 bytes'),
     });
+  });
+
+  it('a file of an extracted folder over maxFileBytes is refused before it is read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attnzoo-limits-'));
+    try {
+      writeFileSync(join(dir, 'big.txt'), 'x'.repeat(5000));
+      setDatasetLimits({ maxFileBytes: 1000 });
+      await expect(firstEntryBytes(directoryEntries(dir))).rejects.toMatchObject({
+        code: 'TOO_LARGE',
+        message: expect.stringContaining(
+          'big.txt declares or holds 5000 bytes, over the maxFileBytes limit of 1000 bytes',
+        ),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('limits must be positive integers', () => {
