@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -10,9 +10,19 @@ import { tempDir } from './helpers';
 let tmp: ReturnType<typeof tempDir>;
 let server: Server | undefined;
 
-/** A loopback server: /announce announces 10 MB, /endless streams without a length until the client hangs up. */
+/**
+ * A loopback server: /announce announces 10 MB, /endless streams without a length until the client
+ * hangs up, /hop/<n> redirects n times before answering "ok".
+ */
 async function serve(): Promise<string> {
   server = createServer((req, res) => {
+    const hop = /^\/hop\/(\d+)$/.exec(req.url ?? '');
+    if (hop) {
+      const n = Number(hop[1]);
+      if (n === 0) res.writeHead(200, { 'content-length': '2' }).end('ok');
+      else res.writeHead(302, { location: `/hop/${n - 1}` }).end();
+      return;
+    }
     if (req.url === '/announce') {
       res.writeHead(200, { 'content-length': String(10_000_000) });
       res.end();
@@ -68,6 +78,19 @@ describe('download size limits', () => {
 });
 
 describe('redirects', () => {
+  it('at most 5 are followed', async () => {
+    const base = await serve();
+    const dest = join(tmp.dir, 'r', 'f.bin');
+    await downloadFile([`${base}/hop/5`], dest, { progressBar: false });
+    expect(readFileSync(dest, 'utf8')).toBe('ok');
+    await expect(
+      downloadFile([`${base}/hop/6`], join(tmp.dir, 'r', 'g.bin'), { progressBar: false }),
+    ).rejects.toMatchObject({
+      code: 'DOWNLOAD_FAILED',
+      message: expect.stringContaining('too many redirects'),
+    });
+  });
+
   it('https may not be traded for plain http, except to this machine', () => {
     const from = new URL('https://example.org/a.tar.gz');
     expect(redirectRefusal(from, new URL('http://mirror.example.org/a.tar.gz'))?.message).toMatch(

@@ -122,7 +122,7 @@ function attempt(
       const code = res.statusCode ?? 0;
       if (code >= 300 && code < 400 && res.headers.location) {
         res.resume();
-        if (redirects > 5) {
+        if (redirects >= 5) {
           rejectP(new DatasetError('DOWNLOAD_FAILED', `too many redirects from ${url}`));
           return;
         }
