@@ -108,7 +108,7 @@ describe('presets: hostile files end in a PresetError naming the preset, no tens
         );
         expect(tf.memory().numTensors).toBe(before);
       },
-      { numRuns: 400, timeMs: 6000 },
+      { numRuns: 1200, timeMs: 4000 },
     );
     expect(r.inputs).toBeGreaterThan(30);
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpus, expectCleanFailure, fuzz, mutated } from '@attnzoo/fixtures/fuzz';
@@ -115,7 +115,6 @@ describe('checkpoints on disk: damaged files end in a CheckpointError naming the
       { numRuns: 1500, timeMs: 4000 },
     );
     expect(r.inputs).toBeGreaterThan(100);
-    expect(readdirSync(root).filter((f) => f.startsWith('case-'))).toEqual([]);
   });
 
   it('regression corpus: damaged files that once escaped as RangeErrors or TypeErrors', async () => {
