@@ -20,6 +20,8 @@ let tmp: ReturnType<typeof tempDir>;
 let server: Server;
 let url: string;
 let requests = 0;
+let inFlight = 0;
+let maxInFlight = 0;
 
 beforeAll(async () => {
   tmp = tempDir();
@@ -34,10 +36,12 @@ beforeAll(async () => {
       ...(m ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
     });
     const step = Math.ceil(body.length / 32);
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
     for (let at = 0; at < part.length && !res.destroyed; at += step) {
       res.write(part.subarray(at, at + step));
       await new Promise((r) => setTimeout(r, 20));
     }
+    inFlight--;
     res.end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -50,45 +54,53 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-function child(cacheDir: string, kill: boolean) {
-  return new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>(
-    (resolve, reject) => {
-      const p = spawn(
-        process.execPath,
-        ['--import', tsxLoader, join(here, 'fixtures', 'fetch-child.ts'), url, cacheDir, sha256],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let out = '';
-      let err = '';
-      p.stdout.on('data', (d) => {
-        out += d;
-        if (kill && out.includes('DOWNLOADING')) p.kill('SIGKILL');
-      });
-      p.stderr.on('data', (d) => {
-        err += d;
-      });
-      p.on('error', reject);
-      p.on('exit', (code, signal) => resolve({ code, signal, out, err }));
-    },
-  );
+type ChildRun = { code: number | null; signal: NodeJS.Signals | null; out: string; err: string };
+
+/** Runs a fetching child; `onDownloading` is called once its first bytes arrived. */
+function child(cacheDir: string, onDownloading?: (kill: () => void) => void): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(
+      process.execPath,
+      ['--import', tsxLoader, join(here, 'fixtures', 'fetch-child.ts'), url, cacheDir, sha256],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    let told = false;
+    p.stdout.on('data', (d) => {
+      out += d;
+      if (onDownloading && !told && out.includes('DOWNLOADING')) {
+        told = true;
+        onDownloading(() => p.kill('SIGKILL'));
+      }
+    });
+    p.stderr.on('data', (d) => {
+      err += d;
+    });
+    p.on('error', reject);
+    p.on('exit', (code, signal) => resolve({ code, signal, out, err }));
+  });
 }
 
 describe('several processes fetching the same data set at once', () => {
   it('end with one verified copy and no error, even when one of them is killed mid-download', async () => {
     const cacheDir = join(tmp.dir, 'cache');
     const dest = cachePath(cacheDir, 'cifar-10', FILE);
-    const [killed, ...others] = await Promise.all([
-      child(cacheDir, true),
-      child(cacheDir, false),
-      child(cacheDir, false),
-      child(cacheDir, false),
-    ]);
+    // The first process is killed mid-download, just as three more start together.
+    let others: Promise<ChildRun[]> | undefined;
+    const killed = await child(cacheDir, (kill) => {
+      others = Promise.all([child(cacheDir), child(cacheDir), child(cacheDir)]);
+      kill();
+    });
     expect(killed.signal).toBe('SIGKILL');
-    for (const r of others) {
+    expect(others).toBeDefined();
+    for (const r of await others!) {
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
       expect(r.out).toContain(`DONE ${dest}`);
     }
+    // the downloads did overlap: the file was being served to two processes or more at once
+    expect(maxInFlight).toBeGreaterThanOrEqual(2);
     expect(createHash('sha256').update(readFileSync(dest)).digest('hex')).toBe(sha256);
     expect(readFileSync(`${dest}.sha256`, 'utf8')).toBe(`${sha256}  ${FILE}\n`);
 
