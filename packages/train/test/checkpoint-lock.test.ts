@@ -26,20 +26,27 @@ describe('one training per checkpoint folder', () => {
     const dir = tempDir();
     const a = blobSource(64, 8, 1);
     const b = blobSource(64, 8, 2);
+    // the first training holds the folder until the second has been answered
+    let answered: () => void = () => {};
+    const secondAnswered = new Promise<void>((r) => {
+      answered = r;
+    });
     const first = train({
       model: tinyModel(),
       train: a.source,
       epochs: 3,
       checkpoints: new DiskCheckpointStore(dir),
+      callbacks: [{ onEpochEnd: () => secondAnswered }],
     });
-    // the first training claims the folder before its first await on the data
-    await new Promise((r) => setTimeout(r, 0));
+    while (!existsSync(join(dir, '.lock'))) await new Promise((r) => setTimeout(r, 5));
     const second = train({
       model: tinyModel({ seed: 2 }),
       train: b.source,
       epochs: 1,
       checkpoints: new DiskCheckpointStore(dir),
     });
+    await second.catch(() => undefined);
+    answered();
     await expect(second).rejects.toThrow(CheckpointError);
     await expect(second).rejects.toThrow(
       new RegExp(
