@@ -31,12 +31,16 @@ function piece(text: string, score: number, type: number): number[] {
   return field(1, 2, [...field(1, 2, utf8(text)), ...field(2, 5, f32(score)), ...field(3, 0, varint(type))]);
 }
 
-function model(pieces: [string, number, number][], modelType: number): Uint8Array {
+function model(
+  pieces: [string, number, number][],
+  modelType: number,
+  ids: [number, number, number] = [0, 1, 2],
+): Uint8Array {
   const trainer = [
     ...field(3, 0, varint(modelType)),
-    ...field(40, 0, varint(0)),
-    ...field(41, 0, varint(1)),
-    ...field(42, 0, varint(2)),
+    ...field(40, 0, varint(ids[0])),
+    ...field(41, 0, varint(ids[1])),
+    ...field(42, 0, varint(ids[2])),
   ];
   const normalizer = [...field(1, 2, utf8('identity')), ...field(3, 0, varint(1))];
   return new Uint8Array([
@@ -97,6 +101,31 @@ const SEEDS = [
   ),
 ];
 
+/**
+ * Well-formed protobuf with odd contents, so that inputs get past the protobuf reader into
+ * SentencePiece itself: duplicate, empty or odd pieces, non-finite scores, unknown piece and model
+ * types, special ids anywhere in the table.
+ */
+const oddModel = fc
+  .record({
+    pieces: fc.array(
+      fc.tuple(
+        fc.oneof(fc.constantFrom('', '▁', 'a', '<unk>', '<s>', '\u0000', '▁▁▁'), fc.string({ maxLength: 6 })),
+        fc.constantFrom(0, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e38),
+        fc.integer({ min: 0, max: 7 }),
+      ),
+      { minLength: 1, maxLength: 12 },
+    ),
+    modelType: fc.integer({ min: 0, max: 5 }),
+    ids: fc.tuple(fc.nat(12), fc.nat(12), fc.nat(12)),
+  })
+  .map(({ pieces, modelType, ids }) => {
+    // the unk id must name an unknown piece for the protobuf reader to pass it on
+    const table = [...pieces];
+    table[ids[0] % table.length] = ['<unk>', 0, 2];
+    return model(table, modelType, [ids[0] % table.length, ids[1], ids[2]]);
+  });
+
 describe('SentencePiece models: hostile input ends in a TokenizerError naming the file', () => {
   it('the seeds are valid models', async () => {
     for (const s of SEEDS) {
@@ -138,6 +167,54 @@ describe('SentencePiece models: hostile input ends in a TokenizerError naming th
       { numRuns: 3000, timeMs: 4000 },
     );
     expect(r.inputs).toBeGreaterThan(50);
+  });
+
+  it('well-formed models with odd contents, through SentencePiece itself', async () => {
+    let reachedWasm = 0;
+    const r = await fuzz(
+      'spm-contents',
+      oddModel,
+      async (b) => {
+        try {
+          parseSentencePieceModel(b, 'fuzz.model');
+          reachedWasm++;
+        } catch {
+          // refused before SentencePiece: also fine
+        }
+        const refused = await expectCleanFailure(
+          async () => (await SentencePieceTokenizer.fromBytes(b, 'fuzz.model')).dispose(),
+          isTokenizerError,
+          'fuzz.model',
+        );
+        if (refused) return;
+        // a model SentencePiece accepted encodes and decodes, or fails with a TokenizerError
+        const tok = await SentencePieceTokenizer.fromBytes(b, 'fuzz.model');
+        try {
+          await expectCleanFailure(
+            () => {
+              tok.decode(tok.encode('a test ▁ sentence'));
+              tok.encodePieces('abc');
+            },
+            isTokenizerError,
+            '',
+          );
+        } finally {
+          tok.dispose();
+        }
+      },
+      { numRuns: 1500, timeMs: 4000 },
+    );
+    expect(reachedWasm).toBeGreaterThan(r.inputs / 4);
+  });
+
+  it('regression corpus: models SentencePiece threw a bare C++ exception for', async () => {
+    const inputs = corpus(CORPUS, 'spm-load');
+    expect(inputs.length).toBeGreaterThan(0);
+    for (const { bytes } of inputs) {
+      await expect(SentencePieceTokenizer.fromBytes(bytes, 'fuzz.model')).rejects.toThrow(
+        /SentencePiece could not load fuzz\.model: it stopped with an internal error/,
+      );
+    }
   });
 
   it('regression corpus', async () => {

@@ -103,12 +103,28 @@ export async function loadWasmProcessor(bytes: Uint8Array, name = 'the model'): 
   const sv = new m.StringView(path);
   const view = sv.getView();
   const p = new m.SentencePieceProcessor();
-  const status = p.Load(view);
-  const msg = status.ToString();
-  status.delete();
-  view.delete();
-  sv.delete();
-  m.FS.unlink(path);
+  let msg: string;
+  try {
+    const status = p.Load(view);
+    msg = status.ToString();
+    status.delete();
+  } catch (e) {
+    // SentencePiece's C++ throws for some malformed models; emscripten surfaces that as a bare
+    // number (the exception's address), which must not reach the caller
+    try {
+      p.delete();
+    } catch {
+      // the processor may be half-built: nothing more to free
+    }
+    throw new TokenizerError(
+      'BAD_MODEL',
+      `SentencePiece could not load ${name}: it stopped with an internal error (${e instanceof Error ? e.message : `C++ exception ${String(e)}`}); the file is damaged, train or download it again`,
+    );
+  } finally {
+    view.delete();
+    sv.delete();
+    m.FS.unlink(path);
+  }
   if (msg !== 'OK') {
     p.delete();
     throw new TokenizerError(
