@@ -5,11 +5,13 @@ export type DatasetErrorCode =
   | 'EMPTY_SPLIT'
   | 'BAD_MAGIC'
   | 'TRUNCATED'
+  | 'TOO_LARGE'
   | 'CORRUPT'
   | 'UNSAFE_PATH'
   | 'CHECKSUM_MISMATCH'
   | 'OFFLINE_MISSING'
   | 'DOWNLOAD_FAILED'
+  | 'WRITE_FAILED'
   | 'SOURCE_NOT_FOUND'
   | 'BAD_CACHE_DIR'
   | 'BAD_ARGUMENT';

@@ -1,4 +1,5 @@
 import { DatasetError } from './errors';
+import { checkDeclaredSize } from './limits';
 import { ByteReader, type ByteSource, lines } from './parsers/bytes';
 import { CIFAR10_CLASSES, type CifarVariant } from './parsers/cifar';
 import { parseIdx } from './parsers/idx';
@@ -257,6 +258,8 @@ export async function readCifarBinary(
     }));
     let n = e.size / rec;
     if (opts?.limit !== undefined) n = Math.min(n, opts.limit - p.count);
+    // the size comes from the archive's header: checked before the batch's buffer is allocated
+    checkDeclaredSize(e.path, n * 3072, 'maxFileBytes');
     const images = new Uint8Array(n * 3072);
     const labels = new Uint8Array(n);
     const coarse = new Uint8Array(variant === 'cifar100' ? n : 0);

@@ -12,7 +12,10 @@ export type PresetErrorCode =
   | 'version'
   | 'offline'
   | 'download'
-  | 'exists';
+  | 'exists'
+  | 'too-large'
+  | 'unsafe-url'
+  | 'write';
 
 export class PresetError extends Error {
   readonly code: PresetErrorCode;

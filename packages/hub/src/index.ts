@@ -38,9 +38,12 @@ export { getPreset, listPresets, type PresetEntry, registerPreset, unregisterPre
 export {
   type ByteStore,
   cacheApiStore,
+  checkPresetSize,
+  DEFAULT_MAX_PRESET_BYTES,
   type FetchLike,
   type FetchPresetOptions,
   fetchPresetFiles,
+  MAX_MANIFEST_BYTES,
   memoryStore,
   type ProgressCallback,
   type ProgressEvent,
@@ -54,6 +57,7 @@ export {
   type PresetMetadata,
   type PresetMetric,
 } from './types';
+export { boundedFetch, checkPresetUrl, isLoopbackHost, MAX_REDIRECTS } from './url-policy';
 
 export interface FromPretrainedOptions extends FetchPresetOptions {
   /** For URLs: fills the `{revision}` placeholder (default `main`). */

@@ -116,6 +116,24 @@ export async function buildManifest(files: Record<string, Uint8Array>): Promise<
   return { files: out };
 }
 
+/** Throws unless a file of `size` bytes has the size the manifest lists (checked before a file is read). */
+export function checkFileSize(name: string, size: number, entry: ManifestEntry, where: string): void {
+  if (size < entry.size) {
+    throw new PresetError(
+      'truncated',
+      `${name} in ${where} is truncated: ${size} bytes, the manifest says ${entry.size}. ` +
+        'The download or copy was interrupted; fetch the preset again.',
+    );
+  }
+  if (size !== entry.size) {
+    throw new PresetError(
+      'checksum',
+      `${name} in ${where} has ${size} bytes but the manifest says ${entry.size}: ` +
+        'the file was changed after the preset was saved; fetch or save the preset again.',
+    );
+  }
+}
+
 /** Throws unless `bytes` are exactly the file the manifest describes. */
 export async function verifyFile(
   name: string,
@@ -123,20 +141,7 @@ export async function verifyFile(
   entry: ManifestEntry,
   where: string,
 ): Promise<void> {
-  if (bytes.byteLength < entry.size) {
-    throw new PresetError(
-      'truncated',
-      `${name} in ${where} is truncated: ${bytes.byteLength} bytes, the manifest says ${entry.size}. ` +
-        'The download or copy was interrupted; fetch the preset again.',
-    );
-  }
-  if (bytes.byteLength !== entry.size) {
-    throw new PresetError(
-      'checksum',
-      `${name} in ${where} has ${bytes.byteLength} bytes but the manifest says ${entry.size}: ` +
-        'the file was changed after the preset was saved; fetch or save the preset again.',
-    );
-  }
+  checkFileSize(name, bytes.byteLength, entry, where);
   const actual = await sha256Hex(bytes);
   if (actual !== entry.sha256) {
     throw new PresetError(

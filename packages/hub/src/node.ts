@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { errorMessage, PresetError } from './errors';
 import {
+  checkFileSize,
   checkPresetPath,
   MANIFEST_FILE,
   type ManifestEntry,
@@ -16,20 +17,25 @@ import {
   sha256Hex,
   verifyFile,
 } from './manifest';
+import { claimPartial, ownTemp, releasePartial, sweepDeadPartials } from './partial-files';
 import { type LoadedPreset, loadPresetFiles, type PresetFilesOptions, presetFiles } from './preset';
 import { getPreset, listPresets, type PresetEntry } from './registry';
 import {
   checkManifestPin,
+  checkPresetSize,
+  DEFAULT_MAX_PRESET_BYTES,
   type FetchLike,
   fetchBytes,
   httpError,
   isHttpUrl,
+  MAX_MANIFEST_BYTES,
   type ProgressCallback,
   presetBaseUrl,
   presetFileUrl,
 } from './remote';
 import { satisfiesVersion } from './semver';
 import type { PresetMetadata } from './types';
+import { boundedFetch, checkPresetUrl } from './url-policy';
 
 export * from './index';
 
@@ -58,6 +64,22 @@ async function writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+const WRITE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS']);
+
+/** A disk-full or permission error, as a PresetError that says what failed, what is intact and the fix. */
+function writeError(error: unknown, what: string, intact: string): PresetError | undefined {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (!code || !WRITE_ERRORS.has(code)) return undefined;
+  const fix = code === 'ENOSPC' || code === 'EDQUOT' ? 'free disk space' : 'make the folder writable';
+  return new PresetError(
+    'write',
+    `${what} failed (${errorMessage(error)}): ${intact}; ${fix}, or use another folder, and try again.`,
+    {
+      cause: error,
+    },
+  );
 }
 
 function tempSibling(dir: string, tag: string): string {
@@ -109,8 +131,14 @@ export async function writeFolderAtomic(
       await fs.rename(temp, target);
     }
   } catch (error) {
-    await fs.rm(temp, { recursive: true, force: true });
-    throw error;
+    await fs.rm(temp, { recursive: true, force: true }).catch(() => undefined);
+    throw (
+      writeError(
+        error,
+        `Saving the preset into ${target}`,
+        exists ? 'the preset that was there is unchanged' : 'nothing was left behind',
+      ) ?? error
+    );
   }
 }
 
@@ -166,6 +194,14 @@ export async function loadPresetDir(dir: string, where = dir): Promise<LoadedPre
         'Write presets with save() and copy the whole folder.',
     );
   }
+  const manifestSize = (await fs.stat(manifestPath)).size;
+  if (manifestSize > MAX_MANIFEST_BYTES) {
+    throw new PresetError(
+      'too-large',
+      `${MANIFEST_FILE} of ${where} has ${manifestSize} bytes, more than a manifest can hold (${MAX_MANIFEST_BYTES}): ` +
+        'the folder is damaged or not a preset; copy or download it again.',
+    );
+  }
   const manifestBytes = new Uint8Array(await fs.readFile(manifestPath));
   const manifest = parseManifest(manifestBytes, where);
   const files: Record<string, Uint8Array> = { [MANIFEST_FILE]: manifestBytes };
@@ -182,6 +218,8 @@ export async function loadPresetDir(dir: string, where = dir): Promise<LoadedPre
         `${name} in ${where} is a link to a file outside the preset folder: refusing to read it.`,
       );
     }
+    // a file larger than the manifest says is refused before it is read into memory
+    checkFileSize(name, (await fs.stat(path)).size, manifest.files[name], where);
     files[name] = new Uint8Array(await fs.readFile(path));
   }
   if (missing.length) {
@@ -248,6 +286,7 @@ async function downloadOnce(
   try {
     response = await fetchFn(url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : undefined);
   } catch (error) {
+    if (error instanceof PresetError) throw error;
     throw new RetryableError('download', `Cannot fetch ${url}: ${errorMessage(error)}.`, { cause: error });
   }
   if (response.status === 416) {
@@ -265,7 +304,15 @@ async function downloadOnce(
   const start = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
   const append = response.status === 206 && start !== null && Number(start[1]) === have;
   if (!append) have = 0; // the server sent the whole file
-  const handle = await fs.open(partial, append ? 'a' : 'w');
+  const cacheWrite = (error: unknown) =>
+    writeError(
+      error,
+      `Writing ${name} into the cache (${dirname(partial)})`,
+      'the files already cached are unchanged',
+    );
+  const handle = await fs.open(partial, append ? 'a' : 'w').catch((error) => {
+    throw cacheWrite(error) ?? error;
+  });
   let loaded = have;
   try {
     if (response.body) {
@@ -288,6 +335,8 @@ async function downloadOnce(
     await handle.sync();
   } catch (error) {
     if (error instanceof PresetError) throw error;
+    const failedWrite = cacheWrite(error);
+    if (failedWrite) throw failedWrite;
     throw new RetryableError(
       'truncated',
       `The download of ${name} from ${url} broke after ${loaded} of ${entry.size} bytes (${errorMessage(error)}); ` +
@@ -306,9 +355,10 @@ async function downloadOnce(
 }
 
 /**
- * Downloads one file of a preset to `<dest>.partial`, resuming with an HTTP Range request where
- * a partial file exists, verifies its size and sha256 against the manifest, then renames it
- * into place. A file that fails the check is deleted, never used.
+ * Downloads one file of a preset into a partial file of this process's own (taking over the
+ * resumable `<dest>.partial` of an interrupted run, resuming it with an HTTP Range request),
+ * verifies its size and sha256 against the manifest, then renames it into place. A file that fails
+ * the check is deleted, never used; a download that breaks is kept as `<dest>.partial` for the next run.
  */
 export async function downloadFile(
   url: string,
@@ -317,9 +367,9 @@ export async function downloadFile(
   entry: ManifestEntry,
   options: { fetch?: FetchLike; progress?: ProgressCallback; retries?: number } = {},
 ): Promise<void> {
-  const fetchFn: FetchLike = options.fetch ?? ((u, init) => globalThis.fetch(u, init));
-  const partial = `${dest}.partial`;
+  const fetchFn: FetchLike = options.fetch ?? boundedFetch();
   await fs.mkdir(dirname(dest), { recursive: true });
+  const partial = await claimPartial(dest);
   const retries = options.retries ?? 2;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -329,6 +379,8 @@ export async function downloadFile(
       if (!(error instanceof RetryableError) || attempt >= retries) {
         if (error instanceof PresetError && !(error instanceof RetryableError)) {
           await fs.rm(partial, { force: true });
+        } else {
+          await releasePartial(partial, dest);
         }
         throw error instanceof RetryableError
           ? new PresetError(error.code, error.message, { cause: error })
@@ -344,6 +396,7 @@ export async function downloadFile(
     await fs.rm(partial, { force: true });
     throw error;
   }
+  // Atomic: another process that finished the same file first put the same verified bytes there.
   await fs.rename(partial, dest);
   options.progress?.({ file: name, loaded: entry.size, total: entry.size, phase: 'verified' });
 }
@@ -358,6 +411,8 @@ export interface DownloadPresetOptions {
   manifestSha256?: string;
   /** Fetch the manifest again even when a complete copy is cached. */
   refresh?: boolean;
+  /** The most bytes the preset's files may add up to (default 4 GiB). */
+  maxBytes?: number;
 }
 
 async function missingOrBad(folder: string, manifest: PresetManifest): Promise<string[]> {
@@ -374,7 +429,9 @@ async function missingOrBad(folder: string, manifest: PresetManifest): Promise<s
  * moved into place. Offline, it never touches the network and lists what is missing.
  */
 export async function downloadPreset(base: string, options: DownloadPresetOptions = {}): Promise<string> {
+  checkPresetUrl(base);
   const folder = await cacheFolderFor(base, options.cacheDir ?? defaultCacheDir());
+  await sweepDeadPartials(folder);
   const manifestPath = join(folder, MANIFEST_FILE);
   const cached = existsSync(manifestPath) ? new Uint8Array(await fs.readFile(manifestPath)) : undefined;
   let manifestBytes: Uint8Array | undefined = cached;
@@ -413,7 +470,7 @@ export async function downloadPreset(base: string, options: DownloadPresetOption
   if (!manifestBytes || options.refresh) {
     const url = presetFileUrl(base, MANIFEST_FILE);
     manifestBytes = await fetchBytes(
-      options.fetch ?? ((u, init) => globalThis.fetch(u, init)),
+      options.fetch ?? boundedFetch(),
       url,
       MANIFEST_FILE,
       0,
@@ -422,18 +479,19 @@ export async function downloadPreset(base: string, options: DownloadPresetOption
     await checkManifestPin(manifestBytes, options.manifestSha256, url);
     parseManifest(manifestBytes, base);
     await fs.mkdir(folder, { recursive: true });
-    const temp = `${manifestPath}.partial`;
+    const temp = ownTemp(manifestPath);
     await writeFileSynced(temp, manifestBytes);
     await fs.rename(temp, manifestPath);
   }
   const manifest = parseManifest(manifestBytes, base);
+  checkPresetSize(manifest, options.maxBytes ?? DEFAULT_MAX_PRESET_BYTES, base);
   for (const [name, entry] of Object.entries(manifest.files)) {
     const dest = join(folder, ...name.split('/'));
     if (await fileMatches(dest, entry)) {
       options.progress?.({ file: name, loaded: entry.size, total: entry.size, phase: 'cached' });
       continue;
     }
-    await fs.rm(dest, { force: true });
+    // dest is not removed first: another process may be reading a verified copy it just put there
     await downloadFile(presetFileUrl(base, name), dest, name, entry, options);
   }
   return folder;

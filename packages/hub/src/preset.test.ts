@@ -220,7 +220,7 @@ describe('bad presets are refused with a clear error, nothing built', () => {
     await expectPresetError(
       fromPretrained(dir),
       'truncated',
-      /shards .* hold \d+ bytes but model\.json describes \d+/,
+      /model\.json of .* declares \d+ bytes of weights \(the largest, .*\) but the shards hold \d+ bytes: the files are truncated or corrupt; fetch or save the preset again/,
     );
     expect(tf.memory().numTensors).toBe(before);
   });

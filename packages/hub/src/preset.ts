@@ -50,14 +50,14 @@ interface ModelJson {
 }
 
 /** The bytes one weight takes in a shard. */
-function weightByteLength(spec: tf.io.WeightsManifestEntry): number {
+function weightByteLength(spec: tf.io.WeightsManifestEntry, where = 'the model'): number {
   const size = spec.shape.reduce((a, b) => a * b, 1);
   if (spec.quantization) {
     const per = { uint8: 1, uint16: 2, float16: 2 }[spec.quantization.dtype as string];
     if (!per)
       throw new PresetError(
         'invalid',
-        `Weight ${spec.name} has unknown quantization ${spec.quantization.dtype}.`,
+        `Weight ${spec.name} of ${where} has unknown quantization ${spec.quantization.dtype}: fetch or save the preset again.`,
       );
     return size * per;
   }
@@ -65,7 +65,7 @@ function weightByteLength(spec: tf.io.WeightsManifestEntry): number {
   if (!per) {
     throw new PresetError(
       'invalid',
-      `Weight ${spec.name} has dtype ${spec.dtype}, which presets do not store.`,
+      `Weight ${spec.name} of ${where} has dtype ${spec.dtype}, which presets do not store: fetch or save the preset again.`,
     );
   }
   return size * per;
@@ -258,7 +258,7 @@ export function assignWeights(
       throw new PresetError(
         'shape-mismatch',
         `Weights for layer '${target.layer}' ('${spec.name}') have shape [${spec.shape.join(',')}] in the preset ` +
-          `but the model expects [${target.shape.join(',')}]: the preset was saved from a different configuration.`,
+          `but the model expects [${target.shape.join(',')}]: the preset was saved from a different configuration (${where}).`,
       );
     }
   }
@@ -270,7 +270,7 @@ export function assignWeights(
         'the preset was saved from a different configuration.',
     );
   }
-  const needed = specs.reduce((n, s) => n + weightByteLength(s), 0);
+  const needed = specs.reduce((n, s) => n + weightByteLength(s, where), 0);
   if (data.byteLength < needed) {
     throw new PresetError(
       'truncated',
@@ -296,13 +296,80 @@ export function assignWeights(
 
 function readModelJson(files: Record<string, Uint8Array>, where: string): ModelJson {
   const json = parseJson<ModelJson>(files[MODEL_FILE], `${MODEL_FILE} of ${where}`);
-  if (!json?.modelTopology || !Array.isArray(json.weightsManifest)) {
+  if (
+    !json ||
+    typeof json.modelTopology !== 'object' ||
+    json.modelTopology === null ||
+    !Array.isArray(json.weightsManifest)
+  ) {
     throw new PresetError(
       'invalid',
       `${MODEL_FILE} of ${where} is not a tfjs layers model (needs modelTopology and weightsManifest).`,
     );
   }
+  checkWeightsManifest(json.weightsManifest, where);
   return json;
+}
+
+/**
+ * Every shard list and weight spec of model.json has the form tfjs writes: the file is untrusted,
+ * and a null spec or a shape of strings would otherwise surface as a TypeError deep inside tfjs.
+ */
+function checkWeightsManifest(groups: unknown[], where: string): void {
+  const fail = (what: string): never => {
+    throw new PresetError(
+      'invalid',
+      `${MODEL_FILE} of ${where} has a malformed weightsManifest (${what}): the file is damaged or was not written by tfjs; fetch or save the preset again.`,
+    );
+  };
+  for (const [g, group] of groups.entries()) {
+    const { paths, weights } = (group ?? {}) as { paths?: unknown; weights?: unknown };
+    if (!group || typeof group !== 'object') fail(`group ${g} is not an object`);
+    if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string'))
+      fail(`group ${g} needs "paths", a list of file names`);
+    if (!Array.isArray(weights)) fail(`group ${g} needs "weights", a list`);
+    for (const [i, spec] of (weights as unknown[]).entries()) {
+      const w = spec as Partial<tf.io.WeightsManifestEntry> | null;
+      if (!w || typeof w !== 'object' || typeof w.name !== 'string')
+        fail(`weight ${i} of group ${g} has no name`);
+      const shape = w!.shape as unknown;
+      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+        fail(`weight ${w!.name} needs a shape of non-negative integers, found ${JSON.stringify(shape)}`);
+      const q = w!.quantization as unknown;
+      if (
+        q !== undefined &&
+        q !== null &&
+        (typeof q !== 'object' || typeof (q as { dtype?: unknown }).dtype !== 'string')
+      )
+        fail(`weight ${w!.name} has a malformed quantization`);
+      if (q === null) delete w!.quantization;
+      const bytes = weightByteLength(w as tf.io.WeightsManifestEntry, where);
+      if (!Number.isSafeInteger(bytes)) fail(`weight ${w!.name} declares ${bytes} bytes`);
+    }
+  }
+}
+
+/**
+ * Refuses a model.json whose weights need more (or fewer) bytes than its shards hold, before a
+ * model is built or a tensor allocated.
+ */
+function checkDeclaredBytes(specs: tf.io.WeightsManifestEntry[], data: Uint8Array, where: string): void {
+  const needed = specs.reduce((n, s) => n + weightByteLength(s, where), 0);
+  if (data.byteLength < needed) {
+    const largest = specs.reduce((a, b) => (weightByteLength(b) > weightByteLength(a) ? b : a));
+    throw new PresetError(
+      'truncated',
+      `${MODEL_FILE} of ${where} declares ${formatBytes(needed)} of weights (the largest, ${largest.name}, ` +
+        `${formatBytes(weightByteLength(largest))}) but the shards hold ${formatBytes(data.byteLength)}: ` +
+        'the files are truncated or corrupt; fetch or save the preset again.',
+    );
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  return `${n} bytes`;
 }
 
 /** The weight specs and shard bytes model.json refers to; every shard must be in the manifest. */
@@ -377,6 +444,7 @@ export async function loadPresetFiles(
   const metadata = parseJson<PresetMetadata>(verified[METADATA_FILE], `${METADATA_FILE} of ${where}`);
   const json = readModelJson(verified, where);
   const { specs, data } = gatherWeights(json, manifest, verified, where);
+  checkDeclaredBytes(specs, data, where);
 
   let model: LayersModel;
   try {
@@ -413,5 +481,6 @@ export async function setPresetWeights(
   await verifyFiles(manifest, files, where);
   const json = readModelJson(files, where);
   const { specs, data } = gatherWeights(json, manifest, files, where);
+  checkDeclaredBytes(specs, data, where);
   assignWeights(model, specs, data, where);
 }

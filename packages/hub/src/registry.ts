@@ -1,3 +1,5 @@
+import { checkPresetUrl } from './url-policy';
+
 /** Where a named preset lives: a model-release npm package, a URL, or both (package first). */
 export interface PresetEntry {
   name: string;
@@ -34,6 +36,8 @@ export function registerPreset(entry: PresetEntry): void {
   if (!entry.package && !entry.url) {
     throw new Error(`Preset ${entry.name} needs a package or a url to load from.`);
   }
+  if (entry.url)
+    checkPresetUrl(entry.url.replaceAll('{revision}', 'main'), `The URL of preset ${entry.name}`, true);
   const existing = registry.get(entry.name);
   if (existing && !same(existing, entry)) {
     throw new Error(

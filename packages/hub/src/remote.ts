@@ -8,6 +8,7 @@ import {
   sha256Hex,
   verifyFile,
 } from './manifest';
+import { checkPresetUrl } from './url-policy';
 
 export interface ProgressEvent {
   /** File name inside the preset. */
@@ -64,7 +65,17 @@ export function httpError(url: string, response: Response): PresetError {
   );
 }
 
-/** Fetches a whole body, reporting progress. */
+/** The largest manifest.json accepted: a real one lists a few dozen files in a few kilobytes. */
+export const MAX_MANIFEST_BYTES = 1 << 20;
+
+/** The largest preset fetched, all files together, unless `maxBytes` says otherwise. */
+export const DEFAULT_MAX_PRESET_BYTES = 4 * 2 ** 30;
+
+/**
+ * Fetches a whole body, reporting progress. `total` is the size the manifest lists (0 for the
+ * manifest itself, which may then be at most MAX_MANIFEST_BYTES): a server that announces or
+ * sends more is cut off at once, so a hostile server cannot fill memory.
+ */
 export async function fetchBytes(
   fetchFn: FetchLike,
   url: string,
@@ -72,18 +83,34 @@ export async function fetchBytes(
   total: number,
   progress?: ProgressCallback,
 ): Promise<Uint8Array> {
+  const limit = total > 0 ? total : MAX_MANIFEST_BYTES;
+  const tooMuch = (n: number | string) =>
+    new PresetError(
+      'too-large',
+      `${url} ${typeof n === 'string' ? `announces ${n} bytes` : `sent more than ${limit} bytes`} for ${file}, ` +
+        `${total > 0 ? `the manifest lists ${total}` : `more than a ${MANIFEST_FILE} can hold`}: the server is not serving this preset; nothing was used.`,
+    );
   let response: Response;
   try {
     response = await fetchFn(url);
   } catch (error) {
+    if (error instanceof PresetError) throw error;
     throw new PresetError('download', `Cannot fetch ${url}: ${(error as Error).message}.`, { cause: error });
   }
+  // browsers follow redirects themselves: the address the bytes finally came from must pass the policy too
+  if (response.url) checkPresetUrl(response.url, `${url} redirected to ${response.url}, which`);
   if (!response.ok) throw httpError(url, response);
+  const announced = response.headers?.get('content-length');
+  if (announced && Number(announced) > limit) {
+    await response.body?.cancel();
+    throw tooMuch(announced);
+  }
   const chunks: Uint8Array[] = [];
   let loaded = 0;
   try {
     if (!response.body) {
       const all = new Uint8Array(await response.arrayBuffer());
+      if (all.byteLength > limit) throw tooMuch(all.byteLength);
       progress?.({ file, loaded: all.byteLength, total, phase: 'download' });
       return all;
     }
@@ -91,11 +118,16 @@ export async function fetchBytes(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (loaded + value.byteLength > limit) {
+        await reader.cancel();
+        throw tooMuch(loaded + value.byteLength);
+      }
       chunks.push(value);
       loaded += value.byteLength;
       progress?.({ file, loaded, total, phase: 'download' });
     }
   } catch (error) {
+    if (error instanceof PresetError) throw error;
     throw new PresetError(
       'truncated',
       `The connection for ${url} broke after ${loaded} bytes (${(error as Error).message}): try again.`,
@@ -109,6 +141,18 @@ export async function fetchBytes(
     at += c.byteLength;
   }
   return out;
+}
+
+/** Refuses a manifest whose files add up to more than `maxBytes`, before any of them is fetched. */
+export function checkPresetSize(manifest: PresetManifest, maxBytes: number, where: string): void {
+  const total = Object.values(manifest.files).reduce((n, e) => n + e.size, 0);
+  if (total > maxBytes) {
+    throw new PresetError(
+      'too-large',
+      `${where} lists ${(total / 2 ** 20).toFixed(1)} MiB of files, over the ${(maxBytes / 2 ** 20).toFixed(1)} MiB limit: ` +
+        'the manifest is corrupt or hostile; if the preset is genuinely that large, raise the maxBytes option.',
+    );
+  }
 }
 
 export async function checkManifestPin(
@@ -167,6 +211,8 @@ export interface FetchPresetOptions {
   /** `cache-api` (default where available), `memory` or `none`. */
   cache?: 'cache-api' | 'memory' | 'none';
   manifestSha256?: string;
+  /** The most bytes the preset's files may add up to (default DEFAULT_MAX_PRESET_BYTES, 4 GiB). */
+  maxBytes?: number;
 }
 
 async function verified(
@@ -191,6 +237,7 @@ export async function fetchPresetFiles(
   base: string,
   options: FetchPresetOptions = {},
 ): Promise<Record<string, Uint8Array>> {
+  checkPresetUrl(base);
   const fetchFn: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const store =
     options.cache === 'none'
@@ -211,6 +258,7 @@ export async function fetchPresetFiles(
   }
   await checkManifestPin(manifestBytes, options.manifestSha256, manifestUrl);
   const manifest: PresetManifest = parseManifest(manifestBytes, base);
+  checkPresetSize(manifest, options.maxBytes ?? DEFAULT_MAX_PRESET_BYTES, base);
   const files: Record<string, Uint8Array> = { [MANIFEST_FILE]: manifestBytes };
   const missing: string[] = [];
   for (const [name, entry] of Object.entries(manifest.files)) {

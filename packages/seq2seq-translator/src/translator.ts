@@ -121,7 +121,10 @@ export class Translator {
     if (!tokenizerBytes)
       throw new Error(`${preset.source} has no ${TOKENIZER_FILE}: a translator preset ships its tokenizer.`);
     const config = checkConfig(task.config as unknown as TranslatorConfig);
-    const tokenizer = await SentencePieceTokenizer.fromBytes(tokenizerBytes);
+    const tokenizer = await SentencePieceTokenizer.fromBytes(
+      tokenizerBytes,
+      `${TOKENIZER_FILE} of ${preset.source}`,
+    );
     const models = buildTranslator(config);
     try {
       await setPresetWeights(models.model, preset.files, preset.source);

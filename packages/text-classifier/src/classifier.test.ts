@@ -124,6 +124,18 @@ describe('TextClassifier', () => {
     // A preset without its tokenizer is refused.
     await save(clf.model, join(dir, 'q'), { name: 'no-tok' }, { config: clf.presetConfig() });
     await expect(TextClassifier.fromPretrained(join(dir, 'q'))).rejects.toThrow(/has no tokenizer.model/);
+    // A damaged tokenizer.model is named, and nothing of the model is left behind.
+    await save(
+      clf.model,
+      join(dir, 'r'),
+      { name: 'bad-tok' },
+      { config: clf.presetConfig(), tokenizer: tok.bytes.slice(0, 40) },
+    );
+    const before = tf.memory().numTensors;
+    await expect(TextClassifier.fromPretrained(join(dir, 'r'))).rejects.toThrow(
+      /tokenizer\.model of .*r: not a SentencePiece model/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
     clf.dispose();
   });
 

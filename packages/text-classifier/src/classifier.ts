@@ -164,7 +164,12 @@ export class TextClassifier {
           `${preset.source} has no ${TOKENIZER_FILE}: a text classifier preset ships its SentencePiece model`,
         );
       }
-      tokenizer = await SentencePieceTokenizer.fromBytes(bytes);
+      try {
+        tokenizer = await SentencePieceTokenizer.fromBytes(bytes, `${TOKENIZER_FILE} of ${preset.source}`);
+      } catch (error) {
+        preset.model.dispose();
+        throw error;
+      }
     }
     if (config.tokenizerSha256 && (await sha256Hex(tokenizer.bytes)) !== config.tokenizerSha256) {
       preset.model.dispose();

@@ -24,5 +24,8 @@ export async function loadSentencePieceFile(path: string): Promise<SentencePiece
   } catch (e) {
     throw new TokenizerError('BAD_INPUT', `cannot read SentencePiece model ${path}: ${(e as Error).message}`);
   }
-  return SentencePieceTokenizer.fromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return SentencePieceTokenizer.fromBytes(
+    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    path,
+  );
 }

@@ -67,7 +67,9 @@ class Reader {
   }
   bytes(): Uint8Array {
     const n = this.varint();
-    if (this.pos + n > this.end) throw bad('length-delimited field runs past the end');
+    // a negative length would move the reader backwards and could loop over the same bytes forever
+    if (n < 0) throw bad('negative length');
+    if (n > this.end - this.pos) throw bad('length-delimited field runs past the end');
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
@@ -102,8 +104,26 @@ function text(b: Uint8Array): string {
   }
 }
 
-/** Parses a serialized SentencePiece `ModelProto`; throws BAD_MODEL for anything else. */
-export function parseSentencePieceModel(bytes: Uint8Array): SentencePieceModelInfo {
+/**
+ * Parses a serialized SentencePiece `ModelProto`; throws BAD_MODEL for anything else, naming
+ * `name` (the file) and the fix.
+ */
+export function parseSentencePieceModel(
+  bytes: Uint8Array,
+  name = 'the SentencePiece model',
+): SentencePieceModelInfo {
+  try {
+    return parseModel(bytes);
+  } catch (e) {
+    if (!(e instanceof TokenizerError)) throw e;
+    throw new TokenizerError(
+      'BAD_MODEL',
+      `${name}: ${e.message}; the file is damaged or not a .model file, train or download it again`,
+    );
+  }
+}
+
+function parseModel(bytes: Uint8Array): SentencePieceModelInfo {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw bad('empty input');
   const r = new Reader(bytes);
   const pieces: string[] = [];

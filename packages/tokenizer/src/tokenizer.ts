@@ -75,11 +75,14 @@ export class SentencePieceTokenizer {
   }
 
   /** Loads a serialized SentencePiece model (`.model` file contents). Throws BAD_MODEL for anything else. */
-  static async fromBytes(bytes: Uint8Array | ArrayBuffer): Promise<SentencePieceTokenizer> {
+  static async fromBytes(
+    bytes: Uint8Array | ArrayBuffer,
+    name = 'the SentencePiece model',
+  ): Promise<SentencePieceTokenizer> {
     const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const info = parseSentencePieceModel(b);
+    const info = parseSentencePieceModel(b, name);
     const wasm = await sentencePieceWasm();
-    const processor = await loadWasmProcessor(b);
+    const processor = await loadWasmProcessor(b, name);
     return new SentencePieceTokenizer(b.slice(), info, wasm, processor);
   }
 

@@ -96,22 +96,41 @@ async function instantiate(): Promise<SentencePieceWasm> {
 let fileCounter = 0;
 
 /** Loads serialized model bytes into a new wasm processor; throws BAD_MODEL with SentencePiece's status. */
-export async function loadWasmProcessor(bytes: Uint8Array): Promise<WasmProcessor> {
+export async function loadWasmProcessor(bytes: Uint8Array, name = 'the model'): Promise<WasmProcessor> {
   const m = await sentencePieceWasm();
   const path = `/attnzoo-${++fileCounter}.model`;
   m.FS.writeFile(path, bytes);
   const sv = new m.StringView(path);
   const view = sv.getView();
   const p = new m.SentencePieceProcessor();
-  const status = p.Load(view);
-  const msg = status.ToString();
-  status.delete();
-  view.delete();
-  sv.delete();
-  m.FS.unlink(path);
+  let msg: string;
+  try {
+    const status = p.Load(view);
+    msg = status.ToString();
+    status.delete();
+  } catch (e) {
+    // SentencePiece's C++ throws for some malformed models; emscripten surfaces that as a bare
+    // number (the exception's address), which must not reach the caller
+    try {
+      p.delete();
+    } catch {
+      // the processor may be half-built: nothing more to free
+    }
+    throw new TokenizerError(
+      'BAD_MODEL',
+      `SentencePiece could not load ${name}: it stopped with an internal error (${e instanceof Error ? e.message : `C++ exception ${String(e)}`}); the file is damaged, train or download it again`,
+    );
+  } finally {
+    view.delete();
+    sv.delete();
+    m.FS.unlink(path);
+  }
   if (msg !== 'OK') {
     p.delete();
-    throw new TokenizerError('BAD_MODEL', `SentencePiece could not load the model: ${msg}`);
+    throw new TokenizerError(
+      'BAD_MODEL',
+      `SentencePiece could not load ${name}: ${msg}; the file is damaged, train or download it again`,
+    );
   }
   return p;
 }

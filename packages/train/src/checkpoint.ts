@@ -57,6 +57,10 @@ export interface CheckpointStore {
   save(tag: CheckpointTag, checkpoint: Checkpoint): Promise<void>;
   /** The checkpoint saved under `tag`, or null when there is none. Throws when it is unreadable. */
   load(tag: CheckpointTag): Promise<Checkpoint | null>;
+  /** Claims the store for one training, before anything is read or written; throws when another holds it. */
+  acquire?(): Promise<void>;
+  /** Gives the claim up when the training ends. */
+  release?(): Promise<void>;
 }
 
 function copyCheckpoint(c: Checkpoint): Checkpoint {

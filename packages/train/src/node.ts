@@ -13,6 +13,7 @@ import type {
   NamedArray,
   TrainState,
 } from './checkpoint';
+import { FolderLock } from './folder-lock';
 import type { Callback, TrainInfo } from './trainer';
 
 export * from './index';
@@ -71,6 +72,44 @@ async function syncDir(path: string): Promise<void> {
   }
 }
 
+const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+
+/**
+ * Checks that state.json describes the binary files exactly: every weight a named, 4-byte aligned
+ * slice of weights.bin whose length is the product of its shape, the slices back to back over the
+ * whole file, and the optimizer sizes adding up to optimizer.bin. Calls `fail` with the reason.
+ */
+function checkLayout(
+  file: StateFile,
+  weightBytes: number,
+  optimizerBytes: number,
+  fail: (why: string) => never,
+): void {
+  if (!Array.isArray(file.weights)) fail('has no weight list');
+  let at = 0;
+  for (const [i, w] of file.weights.entries()) {
+    if (!w || typeof w.name !== 'string') fail(`weight ${i} has no name`);
+    if (w.dtype !== 'float32' && w.dtype !== 'int32') fail(`weight ${w.name} has dtype ${w.dtype}`);
+    if (!Array.isArray(w.shape) || !w.shape.every(isCount))
+      fail(`weight ${w.name} has shape ${JSON.stringify(w.shape)}`);
+    const size = w.shape.reduce((a, d) => a * d, 1);
+    if (w.length !== size) fail(`weight ${w.name} has ${w.length} values for shape [${w.shape}]`);
+    if (w.offset !== at) fail(`weight ${w.name} starts at byte ${w.offset}, expected ${at}`);
+    at += size * 4;
+    if (at > weightBytes) fail(`weight ${w.name} runs past the ${weightBytes} bytes of weights.bin`);
+  }
+  if (at !== weightBytes) fail(`describes ${at} bytes of weights, weights.bin holds ${weightBytes}`);
+  const sizes = file.optimizer?.sizes;
+  if (!isCount(file.optimizer?.step) || !Array.isArray(sizes) || !sizes.every(isCount))
+    fail('has no valid optimizer step and sizes');
+  const need = 2 * 4 * sizes.reduce((a, b) => a + b, 0);
+  if (need !== optimizerBytes)
+    fail(`describes ${need} optimizer bytes, optimizer.bin holds ${optimizerBytes}`);
+  const st = file.state as Partial<TrainState> | undefined;
+  if (!st || typeof st !== 'object' || !isCount(st.epoch) || !isCount(st.step))
+    fail('has no valid training state');
+}
+
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
@@ -93,17 +132,41 @@ export class DiskCheckpointStore implements CheckpointStore {
    * @param hooks.beforeCommit test hook, awaited after the checkpoint folder is written and before it
    *   becomes visible (to simulate a crash mid-write).
    */
+  private readonly lock: FolderLock;
+
   constructor(
     readonly dir: string,
     private readonly hooks: { beforeCommit?: (tag: CheckpointTag) => void | Promise<void> } = {},
-  ) {}
+  ) {
+    this.lock = new FolderLock(dir);
+  }
+
+  /**
+   * Claims the folder for one training (`train` calls this before anything is read or written): a
+   * second training writing into the same folder, in this process or another, is refused. The
+   * claim of a killed process is taken over.
+   */
+  async acquire(): Promise<void> {
+    const r = await this.lock.acquire();
+    if (r.ok) return;
+    const who = r.holder
+      ? `process ${r.holder.pid} on ${r.holder.host}${r.holder.pid === process.pid ? ' (this process)' : ''}, since ${r.holder.since}`
+      : 'a process that keeps replacing the lock';
+    throw new CheckpointError(
+      `checkpoint folder ${this.dir} is in use by another training (${who}): two trainings writing checkpoints ` +
+        `into one folder would overwrite each other's. Give this training another checkpoint folder, or stop the ` +
+        `other one; if it is not running any more, delete ${this.lock.path}.`,
+    );
+  }
+
+  /** Gives the folder up (`train` calls this when it ends, also on errors). */
+  async release(): Promise<void> {
+    await this.lock.release();
+  }
 
   async save(tag: CheckpointTag, c: Checkpoint): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
     const name = `e${String(c.state.epoch).padStart(4, '0')}-s${c.state.step}-${tag}-${Date.now().toString(36)}`;
     const tmp = join(this.dir, `${name}.tmp-${process.pid}`);
-    await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp);
     const weightsBin = concat(c.weights.map((w) => bytesOf(w.data)));
     const optBin = concat([...c.optimizer.m.map(bytesOf), ...c.optimizer.v.map(bytesOf)]);
     let offset = 0;
@@ -119,20 +182,65 @@ export class DiskCheckpointStore implements CheckpointStore {
       optimizer: { step: c.optimizer.step, sizes: c.optimizer.m.map((a) => a.length) },
       state: c.state,
     };
-    await writeDurable(join(tmp, 'weights.bin'), weightsBin);
-    await writeDurable(join(tmp, 'optimizer.bin'), optBin);
-    await writeDurable(join(tmp, 'state.json'), JSON.stringify(file));
-    await syncDir(tmp);
+    // A write that fails (disk full, read-only folder) removes what it wrote and leaves the
+    // previous checkpoint and its pointer as they were.
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await rm(tmp, { recursive: true, force: true });
+      await mkdir(tmp);
+      await writeDurable(join(tmp, 'weights.bin'), weightsBin);
+      await writeDurable(join(tmp, 'optimizer.bin'), optBin);
+      await writeDurable(join(tmp, 'state.json'), JSON.stringify(file));
+      await syncDir(tmp);
+    } catch (error) {
+      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      throw await this.writeFailed(tag, c, error);
+    }
     await this.hooks.beforeCommit?.(tag);
-    await rename(tmp, join(this.dir, name));
+    const final = join(this.dir, name);
     const pointerTmp = join(this.dir, `${tag}.json.tmp-${process.pid}`);
-    await writeDurable(
-      pointerTmp,
-      JSON.stringify({ folder: name, epoch: c.state.epoch, step: c.state.step }),
-    );
-    await rename(pointerTmp, join(this.dir, `${tag}.json`));
+    let renamed = false;
+    try {
+      await rename(tmp, final);
+      renamed = true;
+      await writeDurable(
+        pointerTmp,
+        JSON.stringify({ folder: name, epoch: c.state.epoch, step: c.state.step }),
+      );
+      await rename(pointerTmp, join(this.dir, `${tag}.json`));
+    } catch (error) {
+      await rm(pointerTmp, { force: true }).catch(() => undefined);
+      await rm(renamed ? final : tmp, { recursive: true, force: true }).catch(() => undefined);
+      throw await this.writeFailed(tag, c, error);
+    }
     await syncDir(this.dir);
     await this.cleanup();
+  }
+
+  /** The error for a save that could not be written: what failed, that the previous checkpoint is intact, the fix. */
+  private async writeFailed(tag: CheckpointTag, c: Checkpoint, error: unknown): Promise<CheckpointError> {
+    let previous = `there was no earlier '${tag}' checkpoint`;
+    try {
+      const p = JSON.parse(await readFile(join(this.dir, `${tag}.json`), 'utf8')) as { epoch?: number };
+      previous = `the previous '${tag}' checkpoint (epoch ${p.epoch}) is intact`;
+    } catch {
+      // no readable pointer: nothing earlier to keep
+    }
+    const e = error as NodeJS.ErrnoException;
+    const message = String(e?.message ?? error);
+    const cause = e?.code && !message.startsWith(e.code) ? `${e.code}: ${message}` : message;
+    const fix =
+      e?.code === 'ENOSPC' || e?.code === 'EDQUOT'
+        ? 'free disk space'
+        : e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS'
+          ? 'make the folder writable'
+          : 'fix the cause';
+    const err = new CheckpointError(
+      `could not save the '${tag}' checkpoint of epoch ${c.state.epoch} into ${this.dir} (${cause}); ${previous}. ` +
+        `${fix[0].toUpperCase()}${fix.slice(1)} or choose another checkpoint folder, then resume the training.`,
+    );
+    (err as { cause?: unknown }).cause = error;
+    return err;
   }
 
   /** Folder of the checkpoint under `tag`, or null. */
@@ -171,9 +279,9 @@ export class DiskCheckpointStore implements CheckpointStore {
     } catch (e) {
       throw new CheckpointError(`checkpoint ${path} is unreadable (${(e as Error).message}): ${fix}`);
     }
-    if (file.format !== FORMAT || file.version !== VERSION) {
+    if (!file || typeof file !== 'object' || file.format !== FORMAT || file.version !== VERSION) {
       throw new CheckpointError(
-        `${path} is not a version ${VERSION} @attnzoo/train checkpoint (format ${file.format}, version ${file.version}): ${fix}`,
+        `${path} is not a version ${VERSION} @attnzoo/train checkpoint (format ${file?.format}, version ${file?.version}): ${fix}`,
       );
     }
     for (const [fname, buf] of [
@@ -181,12 +289,17 @@ export class DiskCheckpointStore implements CheckpointStore {
       ['optimizer.bin', optBin],
     ] as const) {
       const got = sha256(buf);
-      if (got !== file.sha256[fname]) {
+      if (got !== file.sha256?.[fname]) {
         throw new CheckpointError(
-          `checkpoint ${path} is corrupted: sha256 of ${fname} is ${got.slice(0, 12)}…, state.json says ${String(file.sha256[fname]).slice(0, 12)}…; ${fix}`,
+          `checkpoint ${path} is corrupted: sha256 of ${fname} is ${got.slice(0, 12)}…, state.json says ${String(file.sha256?.[fname]).slice(0, 12)}…; ${fix}`,
         );
       }
     }
+    // state.json is not covered by a checksum: every offset and size in it is checked against the
+    // files before a typed array is laid over them
+    checkLayout(file, weightsBin.byteLength, optBin.byteLength, (why) => {
+      throw new CheckpointError(`checkpoint ${path} is corrupted: state.json ${why}; ${fix}`);
+    });
     const aligned = (buf: Buffer): ArrayBuffer =>
       buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
     const wb = aligned(weightsBin);
@@ -210,11 +323,6 @@ export class DiskCheckpointStore implements CheckpointStore {
         (pass === 0 ? m : v).push(new Float32Array(ob, o, size));
         o += size * 4;
       }
-    }
-    if (o !== ob.byteLength) {
-      throw new CheckpointError(
-        `checkpoint ${path} has ${ob.byteLength} optimizer bytes, expected ${o}: ${fix}`,
-      );
     }
     return { weights, optimizer: { step: file.optimizer.step, m, v }, state: file.state };
   }

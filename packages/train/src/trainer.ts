@@ -381,7 +381,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const store = opts.checkpoints;
   let resumed = false;
 
+  let claimed = false;
   try {
+    await store?.acquire?.();
+    claimed = true;
     if (opts.resume) {
       if (!store) throw new Error('resume needs a checkpoint store: pass checkpoints');
       const last = await store.load('last');
@@ -597,6 +600,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     replayer?.dispose();
     optimizer.dispose();
+    if (claimed) await store?.release?.();
   }
 
   async function evaluateSource(

@@ -9,6 +9,48 @@ export interface RawImage {
   channels: number;
 }
 
+/** A file that is not a decodable image, or one larger than MAX_IMAGE_BYTES; the message names the file and the fix. */
+export class ImageError extends Error {
+  override name = 'ImageError';
+}
+
+/**
+ * The most bytes a decoded PNG may take (an 8192 × 8192 RGBA image). The header's size is checked
+ * before decoding: a few kilobytes of compressed zeros could otherwise ask for gigabytes.
+ */
+export const MAX_IMAGE_BYTES = 256 * 2 ** 20;
+
+// Samples per pixel by PNG colour type (a palette image is expanded to RGB or RGBA: count 4).
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 4, 4: 2, 6: 4 };
+
+/** Refuses a PNG whose header declares more than MAX_IMAGE_BYTES of pixels. */
+function checkPngSize(bytes: Uint8Array, what: string): void {
+  if (bytes.length < 29) return; // too short for a header: the decoder says so
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (v.getUint32(12) !== 0x49484452) return; // no IHDR first: the decoder says so
+  const width = v.getUint32(16);
+  const height = v.getUint32(20);
+  const sampleBytes = bytes[24] > 8 ? 2 : 1;
+  const declared = width * height * (PNG_CHANNELS[bytes[25]] ?? 4) * sampleBytes;
+  if (declared > MAX_IMAGE_BYTES) {
+    throw new ImageError(
+      `${what}: the PNG header declares ${width}×${height} pixels (${(declared / 2 ** 20).toFixed(0)} MiB decoded), ` +
+        `over the ${MAX_IMAGE_BYTES / 2 ** 20} MiB limit: the file is corrupt or hostile; resize the image before passing it.`,
+    );
+  }
+}
+
+function decodePng(bytes: Uint8Array, what: string): ReturnType<typeof decodePngFile> {
+  checkPngSize(bytes, what);
+  try {
+    return decodePngFile(bytes);
+  } catch (e) {
+    throw new ImageError(
+      `${what} is not a valid PNG file (${e instanceof Error ? e.message : String(e)}): it is damaged or truncated; export it again.`,
+    );
+  }
+}
+
 export function isPng(bytes: Uint8Array): boolean {
   return bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
 }
@@ -20,9 +62,16 @@ export function isJpeg(bytes: Uint8Array): boolean {
 /** Decodes a PNG (any bit depth, palette, alpha) or JPEG file to 8-bit HWC pixels. */
 export function decodeImage(bytes: Uint8Array, what = 'image'): RawImage {
   if (isPng(bytes)) {
-    const png = decodePngFile(bytes);
+    const png = decodePng(bytes, what);
     if (png.palette) {
-      const rgb = convertIndexedToRgb(png);
+      let rgb: Uint8Array;
+      try {
+        rgb = convertIndexedToRgb(png);
+      } catch (e) {
+        throw new ImageError(
+          `${what} is not a valid PNG file (${e instanceof Error ? e.message : String(e)}): its pixels name colours its palette lacks; export it again.`,
+        );
+      }
       const channels = rgb.length / (png.width * png.height);
       return { data: rgb, width: png.width, height: png.height, channels };
     }
@@ -46,7 +95,7 @@ export function decodeImage(bytes: Uint8Array, what = 'image'): RawImage {
     const img = decodeJpegRgb(bytes, what);
     return { data: img.data, width: img.width, height: img.height, channels: 3 };
   }
-  throw new Error(
+  throw new ImageError(
     `${what} is neither a PNG nor a JPEG file (unknown signature); decode it first or pass raw pixels.`,
   );
 }

@@ -17,8 +17,10 @@ export { type SplitBatchesOptions, splitBatches } from './data-source';
 export {
   checkRawImage,
   decodeImage,
+  ImageError,
   isJpeg,
   isPng,
+  MAX_IMAGE_BYTES,
   type RawImage,
   resizeBilinear,
   toChannels,

@@ -4,6 +4,7 @@ import { PAPER_TASKS, type PaperTask, TASK_DEFAULTS, VOCABULARY_TASKS } from '..
 import { modelTask } from '../tasks/common';
 import { benchAttention } from './bench-attention';
 import { benchFused } from './bench-fused';
+import { BENCH_MEMORY_DEFAULTS, benchMemory } from './bench-memory';
 import { benchPaper } from './bench-paper';
 import { benchTrain } from './bench-train';
 import { benchVsPytorch, parseModels, VS_PYTORCH_MODELS } from './bench-vs-pytorch';
@@ -155,6 +156,62 @@ export const COMMANDS: Command[] = [
         widths: intList(v.widths, 'widths'),
         repeats: positiveInt(v.repeats, 'repeats'),
         warmup: Number(v.warmup),
+        out: String(v.out),
+        json: Boolean(v.json),
+      }),
+  },
+  {
+    path: ['bench', 'memory'],
+    summary:
+      'memory under load: attnzoo predict over many inputs and a long fine-tuning run, tensors and RSS sampled',
+    options: {
+      ...backendOptions,
+      from: {
+        type: 'string',
+        default: BENCH_MEMORY_DEFAULTS.from,
+        description: 'an installed vit-mnist-* release package (28×28 grey images)',
+      },
+      'predict-inputs': {
+        type: 'string',
+        default: String(BENCH_MEMORY_DEFAULTS.predictInputs),
+        description: 'images classified in all',
+      },
+      'per-call': {
+        type: 'string',
+        default: String(BENCH_MEMORY_DEFAULTS.perCall),
+        description: 'images per attnzoo predict call (each call loads the preset)',
+      },
+      epochs: {
+        type: 'string',
+        default: String(BENCH_MEMORY_DEFAULTS.epochs),
+        description: 'fine-tuning epochs',
+      },
+      'batch-size': {
+        type: 'string',
+        default: String(BENCH_MEMORY_DEFAULTS.batchSize),
+        description: 'fine-tuning batch',
+      },
+      every: {
+        type: 'string',
+        default: String(BENCH_MEMORY_DEFAULTS.every),
+        description: 'sample memory every this many fine-tuning steps',
+      },
+      out: {
+        type: 'string',
+        default: BENCH_MEMORY_DEFAULTS.out,
+        description: 'folder for the JSON and markdown files',
+      },
+      json: { type: 'boolean', description: 'print JSON instead of the table' },
+    },
+    run: (v) =>
+      benchMemory({
+        backend: v.backend as string | undefined,
+        from: String(v.from),
+        predictInputs: positiveInt(v['predict-inputs'], 'predict-inputs'),
+        perCall: positiveInt(v['per-call'], 'per-call'),
+        epochs: positiveInt(v.epochs, 'epochs'),
+        batchSize: positiveInt(v['batch-size'], 'batch-size'),
+        every: positiveInt(v.every, 'every'),
         out: String(v.out),
         json: Boolean(v.json),
       }),

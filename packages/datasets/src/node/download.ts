@@ -5,6 +5,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { basename, dirname } from 'node:path';
 import { DatasetError } from '../errors';
+import { datasetLimits } from '../limits';
+import { claimPartial, ownTemp, releasePartial, sweepDeadPartials } from './partial-files';
 
 export interface DownloadProgress {
   file: string;
@@ -70,19 +72,45 @@ function progressBar(name: string): (p: DownloadProgress) => void {
   };
 }
 
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * Why a redirect from `from` to `to` is refused, or undefined when it is followed: it may not trade
+ * https for plain http (except to this machine), where the bytes could be swapped on the way.
+ */
+export function redirectRefusal(from: URL, to: URL): DatasetError | undefined {
+  if (from.protocol === 'https:' && to.protocol === 'http:' && !isLoopback(to.hostname)) {
+    return new DatasetError(
+      'DOWNLOAD_FAILED',
+      `${from.href} redirected to plain-http ${to.href}: refusing the downgrade; download the file yourself and pass --source`,
+    );
+  }
+  return undefined;
+}
+
 function attempt(
   url: string,
   part: string,
   start: number,
   report: (received: number, total: number | null) => void,
   idleMs: number,
+  maxBytes: number,
   redirects = 0,
+  from?: URL,
 ): Promise<Attempt> {
   return new Promise((resolveP, rejectP) => {
     const u = new URL(url);
     const mod = u.protocol === 'https:' ? https : u.protocol === 'http:' ? http : null;
     if (!mod) {
       rejectP(new DatasetError('DOWNLOAD_FAILED', `unsupported URL scheme in ${url}`));
+      return;
+    }
+    const refused = from && redirectRefusal(from, u);
+    if (refused) {
+      rejectP(refused);
       return;
     }
     const headers: Record<string, string> = {
@@ -94,14 +122,20 @@ function attempt(
       const code = res.statusCode ?? 0;
       if (code >= 300 && code < 400 && res.headers.location) {
         res.resume();
-        if (redirects > 5) {
+        if (redirects >= 5) {
           rejectP(new DatasetError('DOWNLOAD_FAILED', `too many redirects from ${url}`));
           return;
         }
-        attempt(new URL(res.headers.location, u).toString(), part, start, report, idleMs, redirects + 1).then(
-          resolveP,
-          rejectP,
-        );
+        attempt(
+          new URL(res.headers.location, u).toString(),
+          part,
+          start,
+          report,
+          idleMs,
+          maxBytes,
+          redirects + 1,
+          u,
+        ).then(resolveP, rejectP);
         return;
       }
       if (code === 416 && start > 0) {
@@ -126,18 +160,48 @@ function attempt(
       }
       const len = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : null;
       const total = len !== null ? offset + len : null;
+      const tooLarge = (n: number) =>
+        new DatasetError(
+          'TOO_LARGE',
+          `GET ${url} ${n === total ? 'announces' : 'sent'} ${n} bytes, over the ${maxBytes} bytes expected for ${basename(part).replace(/\.part.*$/, '')}: ` +
+            'the server is not serving this file; nothing was kept (raise setDatasetLimits({ maxDownloadBytes }) if the file is genuinely larger)',
+        );
+      if (total !== null && total > maxBytes) {
+        res.resume();
+        rejectP(tooLarge(total));
+        return;
+      }
       const out = createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' });
+      const writeFailure = (e: NodeJS.ErrnoException) =>
+        new DatasetError(
+          'WRITE_FAILED',
+          `cannot write ${part} (${e.message}): ${e.code === 'ENOSPC' || e.code === 'EDQUOT' ? 'free disk space' : 'make the cache folder writable'} ` +
+            'or point ATTNZOO_CACHE (cacheDir) at another folder, then run again; the bytes received so far are kept and the download resumes from there',
+          { cause: e },
+        );
       let received = offset;
       let finished = false;
       const done = (a: Attempt) => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
-        out.end(() => resolveP(a));
+        // a write error can race with the end of the response: the stream's own error wins
+        out.end((err?: Error | null) => {
+          const failed = out.errored ?? err;
+          if (failed) rejectP(writeFailure(failed as NodeJS.ErrnoException));
+          else resolveP(a);
+        });
       };
       let timer = setTimeout(() => req.destroy(new Error('idle timeout')), idleMs);
       res.on('data', (c: Buffer) => {
+        if (finished) return;
         clearTimeout(timer);
+        if (received + c.length > maxBytes) {
+          finished = true;
+          req.destroy();
+          out.end(() => rejectP(tooLarge(received + c.length)));
+          return;
+        }
         timer = setTimeout(() => req.destroy(new Error('idle timeout')), idleMs);
         received += c.length;
         out.write(c);
@@ -153,10 +217,11 @@ function attempt(
       res.on('close', () => {
         if (!res.complete) done({ status: 'partial', reason: `connection dropped at ${received} bytes` });
       });
-      out.on('error', (e) => {
+      out.on('error', (e: NodeJS.ErrnoException) => {
         finished = true;
         clearTimeout(timer);
-        rejectP(new DatasetError('DOWNLOAD_FAILED', `cannot write ${part}: ${e.message}`, { cause: e }));
+        req.destroy();
+        rejectP(writeFailure(e));
       });
     });
     req.on('error', (e) =>
@@ -183,9 +248,13 @@ export async function downloadFile(
   if (urls.length === 0)
     throw new DatasetError('DOWNLOAD_FAILED', `${name} has no download URL; pass a local source (--source)`);
   await mkdir(dirname(dest), { recursive: true });
-  const part = `${dest}.part`;
+  await sweepDeadPartials(dirname(dest));
+  const shared = `${dest}.part`;
+  // This process's own partial file: several processes may download the same file at once.
+  const part = await claimPartial(dest);
   const bar = opts.progressBar !== false && process.stderr.isTTY ? progressBar(name) : null;
   const retries = opts.retries ?? 4;
+  const maxBytes = opts.size ?? datasetLimits().maxDownloadBytes;
   const errors: string[] = [];
   let complete = false;
   for (const url of urls) {
@@ -207,8 +276,17 @@ export async function downloadFile(
       };
       let r: Attempt;
       try {
-        r = await attempt(url, part, have, report, opts.idleTimeoutMs ?? 30_000);
+        r = await attempt(url, part, have, report, opts.idleTimeoutMs ?? 30_000, maxBytes);
       } catch (e) {
+        if (e instanceof DatasetError && e.code === 'TOO_LARGE') {
+          await rm(part, { force: true });
+          throw e;
+        }
+        if (e instanceof DatasetError && e.code === 'WRITE_FAILED') {
+          // another mirror would fail the same way: stop, keeping what arrived for the next run
+          await releasePartial(part, dest);
+          throw e;
+        }
         errors.push((e as Error).message);
         if ((e as { retryable?: boolean }).retryable) continue;
         break; // HTTP error: next mirror
@@ -220,9 +298,10 @@ export async function downloadFile(
     if (complete) break;
   }
   if (!complete) {
+    await releasePartial(part, dest);
     throw new DatasetError(
       'DOWNLOAD_FAILED',
-      `could not download ${name} (${errors.join('; ')}); the partial file ${part} is kept and will be resumed next time, or pass a local source (--source)`,
+      `could not download ${name} (${errors.join('; ')}); the partial file ${shared} is kept and will be resumed next time, or pass a local source (--source)`,
     );
   }
   const h = await hashFile(part);
@@ -238,7 +317,10 @@ export async function downloadFile(
       `checksum mismatch for ${name}: expected ${algo} ${expected}, got ${got}; the file was removed from the cache, download again or pass --source`,
     );
   }
+  // Atomic: a process that finished the same file first put the same verified bytes there.
   await rename(part, dest);
-  await writeFile(`${dest}.sha256`, `${h.sha256}  ${name}\n`);
+  const sum = ownTemp(`${dest}.sha256`);
+  await writeFile(sum, `${h.sha256}  ${name}\n`);
+  await rename(sum, `${dest}.sha256`);
   return { path: dest, ...h };
 }

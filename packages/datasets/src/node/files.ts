@@ -4,6 +4,7 @@ import { basename, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DatasetError } from '../errors';
+import { checkDeclaredSize } from '../limits';
 import type { ByteSource } from '../parsers/bytes';
 import { type ArchiveEntry, readTar } from '../parsers/tar';
 import { readZip } from '../parsers/zip';
@@ -94,7 +95,10 @@ export async function* directoryEntries(root: string): AsyncGenerator<ArchiveEnt
       path: rel,
       size,
       body: () => fileChunks(p),
-      bytes: async () => new Uint8Array(await readFile(p)),
+      bytes: async () => {
+        checkDeclaredSize(p, size, 'maxFileBytes');
+        return new Uint8Array(await readFile(p));
+      },
     };
   }
 }

@@ -1,6 +1,7 @@
-import { Gunzip, gunzipSync } from 'fflate';
+import { Gunzip } from 'fflate';
 import { DatasetError } from '../errors';
-import type { ByteSource } from './bytes';
+import { checkDeclaredSize, datasetLimits } from '../limits';
+import { type ByteSource, concatBytes } from './bytes';
 
 export function isGzip(b: Uint8Array): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
@@ -17,13 +18,34 @@ function gzipError(what: string, e: unknown): DatasetError {
   );
 }
 
-/** Gunzips a whole buffer (pure JS, browser-safe). */
-export function gunzipBytes(b: Uint8Array, what = 'gzip data'): Uint8Array {
+/**
+ * Gunzips a whole buffer (pure JS, browser-safe). The output is counted as it is produced and
+ * refused once it passes `maxBytes` (default: the maxFileBytes limit), so a decompression bomb
+ * stops there instead of filling memory.
+ */
+export function gunzipBytes(
+  b: Uint8Array,
+  what = 'gzip data',
+  maxBytes = datasetLimits().maxFileBytes,
+): Uint8Array {
+  const out: Uint8Array[] = [];
+  let produced = 0;
+  const g = new Gunzip((chunk) => {
+    out.push(chunk);
+    produced += chunk.length;
+  });
+  // Each 64 KiB of input inflates to at most ~66 MB, so the count is checked often enough to bound memory.
+  const step = 1 << 16;
   try {
-    return gunzipSync(b);
+    if (b.length === 0) g.push(b, true);
+    for (let o = 0; o < b.length; o += step) {
+      g.push(b.subarray(o, Math.min(b.length, o + step)), o + step >= b.length);
+      if (produced > maxBytes) checkDeclaredSize(`${what}: gzip data`, produced, 'maxFileBytes', maxBytes);
+    }
   } catch (e) {
     throw gzipError(what, e);
   }
+  return concatBytes(out, produced);
 }
 
 /** Streaming gunzip (pure JS, browser-safe): yields decompressed chunks as they come. */

@@ -1,4 +1,5 @@
 import { DatasetError } from '../errors';
+import { checkDeclaredSize } from '../limits';
 import { ByteReader, type ByteSource, concatBytes } from './bytes';
 
 export interface ArchiveEntry {
@@ -21,8 +22,15 @@ function cstr(b: Uint8Array, off: number, len: number): string {
 function octal(b: Uint8Array, off: number, len: number, what: string): number {
   // GNU base-256 for large sizes
   if (b[off] & 0x80) {
-    let v = b[off] & 0x7f;
+    // 0xff starts a negative number; anything past 2^53 cannot be counted exactly: both are corrupt
+    let v = b[off] === 0xff ? Number.POSITIVE_INFINITY : b[off] & 0x7f;
     for (let i = 1; i < len; i++) v = v * 256 + b[off + i];
+    if (!Number.isSafeInteger(v)) {
+      throw new DatasetError(
+        'CORRUPT',
+        `${what}: a tar header holds a negative or impossibly large number; the archive is corrupt, download it again`,
+      );
+    }
     return v;
   }
   const s = cstr(b, off, len).trim();
@@ -106,6 +114,12 @@ export async function* readTar(src: ByteSource, what = 'tar archive'): AsyncGene
       const type = String.fromCharCode(h[156] || 48);
       const padded = Math.ceil(size / 512) * 512;
       if (type === 'L' || type === 'x' || type === 'g') {
+        // metadata records are read whole: their declared size is checked before reading
+        checkDeclaredSize(
+          `${what}: tar metadata record at byte ${r.offset - 512}`,
+          size,
+          'maxTarMetadataBytes',
+        );
         const data = (await r.readExact(padded, what)) ?? new Uint8Array(0);
         if (padded > 0 && data.length === 0)
           throw new DatasetError('TRUNCATED', `${what}: truncated tar archive`);
@@ -149,6 +163,7 @@ export async function* readTar(src: ByteSource, what = 'tar archive'): AsyncGene
           })();
         },
         bytes: async () => {
+          checkDeclaredSize(`${what} (${path})`, size, 'maxFileBytes');
           const parts: Uint8Array[] = [];
           for await (const c of entry.body()) parts.push(c);
           return concatBytes(parts, size);

@@ -1,5 +1,6 @@
 import { Inflate } from 'fflate';
 import { DatasetError } from '../errors';
+import { checkDeclaredSize } from '../limits';
 import { type ArchiveEntry, safeEntryPath } from './tar';
 
 interface CentralEntry {
@@ -45,17 +46,34 @@ function listZip(zip: Uint8Array, what: string): CentralEntry[] {
     const raw = dec.decode(zip.subarray(p + 46, p + 46 + nameLen));
     const path = safeEntryPath(raw, what);
     if (!raw.endsWith('/')) {
-      out.push({
+      const e = {
         path,
         method: v.getUint16(p + 10, true),
         compressedSize: v.getUint32(p + 20, true),
         size: v.getUint32(p + 24, true),
         localOffset: v.getUint32(p + 42, true),
-      });
+      };
+      checkSizes(e, what);
+      out.push(e);
     }
     p += 46 + nameLen + extraLen + commentLen;
   }
   return out;
+}
+
+// Deflate cannot expand data more than about 1032:1, so a larger declared size is a lie told to make us allocate.
+const MAX_DEFLATE_RATIO = 1032;
+
+/** Refuses declared sizes the compressed bytes cannot hold, before anything is allocated for them. */
+function checkSizes(e: CentralEntry, what: string): void {
+  const canHold = e.method === 0 ? e.compressedSize : e.compressedSize * MAX_DEFLATE_RATIO + 1024;
+  if (e.size > canHold) {
+    throw new DatasetError(
+      'CORRUPT',
+      `${what}: ${e.path} declares ${e.size} bytes but its ${e.compressedSize} ${e.method === 0 ? 'stored' : 'compressed'} bytes can hold at most ${canHold}; the archive is corrupt, download it again`,
+    );
+  }
+  checkDeclaredSize(`${what}: ${e.path}`, e.size, 'maxFileBytes');
 }
 
 /**
@@ -82,6 +100,12 @@ export function* readZip(zip: Uint8Array, what = 'zip archive'): Generator<Archi
       }
       const data = zip.subarray(start, start + e.compressedSize);
       if (e.method === 0) {
+        if (data.length !== e.size) {
+          throw new DatasetError(
+            'CORRUPT',
+            `${what}: ${e.path} is stored with ${data.length} bytes, the directory says ${e.size}; download the archive again`,
+          );
+        }
         yield data;
         return;
       }
@@ -97,13 +121,21 @@ export function* readZip(zip: Uint8Array, what = 'zip archive'): Generator<Archi
         out.push(c);
         produced += c.length;
       });
+      // A body that inflates past its declared size is stopped there: no zip bomb gets to run on.
+      const tooLong = () =>
+        new DatasetError(
+          'CORRUPT',
+          `${what}: ${e.path} inflates to more than the ${e.size} bytes the directory says; download the archive again`,
+        );
       const step = 1 << 16;
       try {
         for (let o = 0; o < data.length; o += step) {
           inf.push(data.subarray(o, Math.min(data.length, o + step)), o + step >= data.length);
+          if (produced > e.size) throw tooLong();
           while (out.length) yield out.shift()!;
         }
       } catch (err) {
+        if (err instanceof DatasetError) throw err;
         throw new DatasetError(
           'CORRUPT',
           `${what}: ${e.path} does not inflate (${(err as Error).message}); download the archive again`,
