@@ -8,6 +8,10 @@ NAME=${1:-vit-cifar10-super}
 MIN=${2:-8}
 . scripts/device/setup.sh
 mkdir -p work
+# The archive may come in two parts, ../.cifar-a and ../.cifar-b (carried one at a time).
+if [ ! -f data/cifar-10-jpeg-q75.tar.gz ] && [ -d ../.cifar-a ]; then
+  cat ../.cifar-a/* ../.cifar-b/* > data/cifar-10-jpeg-q75.tar.gz
+fi
 RESUME=""
 if [ -f "data/ckpt-$NAME.tar" ]; then tar xf "data/ckpt-$NAME.tar" -C work && RESUME="--resume"; fi
 "$NODE" app/vit.mjs train-release "$NAME" --backend webgpu --data data/cifar-10-jpeg-q75.tar.gz \
