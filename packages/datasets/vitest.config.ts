@@ -1,3 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { packageProject } from '../../vitest.project';
 
-export default defineProject({ test: { name: 'datasets', testTimeout: 60_000 } });
+export default packageProject('datasets', 60_000);
