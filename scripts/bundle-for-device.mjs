@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { execFileSync } from 'node:child_process';
-// Bundles the attnzoo CLI into one file for a machine without Node packages (the lent GPU
+// Bundles the attnzoo CLI into one file for a machine without Node packages (the GPU
 // machine): .device/app/attnzoo.mjs plus Dawn's native addon in .device/app/node_modules/webgpu.
 // Usage: node scripts/bundle-for-device.mjs  (then carry .device, with the xz-compressed node binary)
 import {
