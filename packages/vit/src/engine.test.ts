@@ -5,18 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImageData } from './datasets-node';
 import { ImageClassifier } from './node';
-import { tinyBackbone } from './testing/setup';
-
-/** The first n images of a split (a fixed slice: this compares two runs, it measures no model). */
-function head(split: ImageSplit, n: number): ImageSplit {
-  const size = split.height * split.width * split.channels;
-  return {
-    ...split,
-    count: n,
-    images: split.images.subarray(0, n * size),
-    labels: split.labels.subarray(0, n),
-  };
-}
+import { head, tinyBackbone } from './testing/setup';
 
 // attnzoo's WebGPU products change how sums are ordered, not what is computed: the same seed
 // must train to the same losses and accuracy with them on and off (real MNIST, software adapter).

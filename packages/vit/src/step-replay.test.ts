@@ -5,17 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImageData } from './datasets-node';
 import { ImageClassifier } from './node';
-import { tinyBackbone } from './testing/setup';
-
-function head(split: ImageSplit, n: number): ImageSplit {
-  const size = split.height * split.width * split.channels;
-  return {
-    ...split,
-    count: n,
-    images: split.images.subarray(0, n * size),
-    labels: split.labels.subarray(0, n),
-  };
-}
+import { head, tinyBackbone } from './testing/setup';
 
 // A replayed step runs the captured kernels on the same buffers with new inputs and seeds: the
 // same seed must give the same losses and weights as op-by-op steps (real MNIST, software adapter).

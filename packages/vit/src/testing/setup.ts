@@ -1,3 +1,4 @@
+import type { ImageSplit } from '@attnzoo/datasets';
 import { selectBackend } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ViTBackboneConfig } from '../config';
@@ -20,5 +21,16 @@ export function tinyBackbone(variant: ViTBackboneConfig['variant'] = 'super'): V
     variant,
     pooling: 'class',
     seed: 3,
+  };
+}
+
+/** The first n images of a split (a fixed slice for comparing two runs, not for measuring a model). */
+export function head(split: ImageSplit, n: number): ImageSplit {
+  const size = split.height * split.width * split.channels;
+  return {
+    ...split,
+    count: n,
+    images: split.images.subarray(0, n * size),
+    labels: split.labels.subarray(0, n),
   };
 }
