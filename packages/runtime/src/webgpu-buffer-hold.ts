@@ -51,19 +51,23 @@ export function bufferHold(bm: BufferManagerInternals): Set<BufferClaimant> {
     bm.releaseBuffer = (buffer: GPUBuffer, reuse = true) => {
       // A disposed manager (no pools) ignores releases; so do the claimants.
       if (bm.freeBuffers.size > 0) {
-        for (const pass of [true, false]) {
-          for (const c of created.claimants) {
-            if ((c.first ?? false) === pass && c.claim(buffer, reuse)) {
-              unaccount(bm, buffer);
-              return;
-            }
-          }
+        if (offerToClaimants(created.claimants, buffer, reuse)) {
+          unaccount(bm, buffer);
+          return;
         }
       }
       release.call(bm, buffer, reuse);
     };
   }
   return state.claimants;
+}
+
+/** True when one of `claimants` (those marked `first` asked first) keeps `buffer`. */
+export function offerToClaimants(claimants: Set<BufferClaimant>, buffer: GPUBuffer, reuse: boolean): boolean {
+  for (const pass of [true, false]) {
+    for (const c of claimants) if ((c.first ?? false) === pass && c.claim(buffer, reuse)) return true;
+  }
+  return false;
 }
 
 /** Forgets `buffer` as used (it keeps existing, owned by the caller). */

@@ -5,6 +5,7 @@ import {
   type BufferClaimant,
   type BufferManagerInternals,
   bufferHold,
+  offerToClaimants,
   returnToPool,
   takeFromPool,
   unaccount,
@@ -373,8 +374,8 @@ export class StepCapture implements StepHooks, BufferClaimant {
 
   /** A buffer the capture kept and does not need: to a plan that uses it, else back to tfjs. */
   private giveBack(buffer: GPUBuffer, reuse: boolean): void {
-    for (const c of this.claimants) if (c.claim(buffer, reuse)) return;
-    returnToPool(this.backend.bufferManager, buffer, reuse);
+    if (!offerToClaimants(this.claimants, buffer, reuse))
+      returnToPool(this.backend.bufferManager, buffer, reuse);
   }
 
   /**

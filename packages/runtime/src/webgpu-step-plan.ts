@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { drawSeed } from './step-hooks';
-import { type BufferClaimant, type BufferManagerInternals, returnToPool } from './webgpu-buffer-hold';
+import {
+  type BufferClaimant,
+  type BufferManagerInternals,
+  offerToClaimants,
+  returnToPool,
+} from './webgpu-buffer-hold';
 import type { WebGPUBackendInternals } from './webgpu-dispatch';
 
 export type StepCommand =
@@ -80,7 +85,6 @@ export function signatureDifference(a: string[], b: string[]): string | undefine
  */
 export class StepPlan implements BufferClaimant {
   readonly signature: string[];
-  readonly dispatches: number;
   private readonly segments: StepCommand[][];
   private readonly readback = new Map<string, GPUBuffer>();
   private disposed = false;
@@ -89,7 +93,6 @@ export class StepPlan implements BufferClaimant {
 
   constructor(private readonly p: StepPlanParts) {
     this.signature = p.signature;
-    this.dispatches = p.commands.filter((c) => c.kind === 'dispatch').length;
     const cuts = [0, ...p.marks, p.commands.length];
     this.segments = [];
     for (let i = 0; i + 1 < cuts.length; i++) this.segments.push(p.commands.slice(cuts[i], cuts[i + 1]));
@@ -99,22 +102,6 @@ export class StepPlan implements BufferClaimant {
   /** Number of segments; `run(i)` runs them in order. */
   get segmentCount(): number {
     return this.segments.length;
-  }
-
-  get inputKeys(): string[] {
-    return this.p.inputs.map((i) => i.key);
-  }
-
-  /** Seeds a replay draws (with drawSeed, in order). */
-  get draws(): number {
-    return this.p.draws;
-  }
-
-  /** Bytes of GPU memory the plan keeps out of tfjs's pool. */
-  get heldBytes(): number {
-    let n = 0;
-    for (const b of this.p.owned.keys()) n += b.size;
-    return n;
   }
 
   claim(buffer: GPUBuffer, reuse: boolean): boolean {
@@ -292,14 +279,8 @@ export class StepPlan implements BufferClaimant {
     this.disposed = true;
     this.p.claimants.delete(this);
     for (const [buffer, reuse] of this.p.owned) {
-      let taken = false;
-      for (const c of this.p.claimants) {
-        if (c.claim(buffer, reuse)) {
-          taken = true;
-          break;
-        }
-      }
-      if (!taken) returnToPool(this.p.backend.bufferManager, buffer, reuse);
+      if (!offerToClaimants(this.p.claimants, buffer, reuse))
+        returnToPool(this.p.backend.bufferManager, buffer, reuse);
     }
     this.p.owned.clear();
     for (const i of this.p.inputs) i.slot.destroy();
