@@ -1,5 +1,7 @@
+import { TrainingPaused } from '@attnzoo/train';
 import { type Command, helpText, parseCommandArgs, UsageError } from './command';
 import { COMMANDS } from './commands/index';
+import { EXIT_PAUSED } from './commands/release';
 import { applyConfigFile } from './config-file';
 
 function usage(): string {
@@ -23,7 +25,7 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
   return undefined;
 }
 
-/** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 bad usage). */
+/** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 bad usage, 75 a training run paused at its time limit). */
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') {
     console.log(usage());
@@ -50,6 +52,11 @@ export async function main(argv: string[]): Promise<number> {
     await found.command.run(withDefaults, positionals, argv);
     return 0;
   } catch (error) {
+    // A paused run is not a failure: its checkpoint is saved and the same command with --resume goes on.
+    if (error instanceof TrainingPaused) {
+      console.error(`paused: ${error.message}`);
+      return EXIT_PAUSED;
+    }
     if (error instanceof UsageError) {
       console.error(`attnzoo: ${error.message}`);
       return 2;

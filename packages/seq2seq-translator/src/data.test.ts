@@ -1,9 +1,7 @@
-import { readTar } from '@attnzoo/datasets';
 import { ANKI, testData } from '@attnzoo/fixtures';
 import { describe, expect, it } from 'vitest';
 import { encodePairs, sentenceKey, splitParallel } from './data';
 import { readPretokenized, writePretokenized } from './pretokenized';
-import { tarFiles } from './tar';
 import { ankiPairs } from './testing/fixtures';
 
 describe('Anki en-es split', () => {
@@ -88,18 +86,5 @@ describe('teacher-forcing encoding', () => {
       expect([...back.train[k]]).toEqual([...e[k]]);
     expect(back.texts.test.target).toEqual(['d']);
     expect(() => readPretokenized(new Uint8Array(20))).toThrow(/not an attnzoo pretokenized file/);
-  });
-});
-
-describe('release tar', () => {
-  it('is read back by the datasets tar reader', async () => {
-    const body = new TextEncoder().encode('x'.repeat(1000));
-    const tar = tarFiles({
-      'translator-x/preset/a.bin': body,
-      'translator-x/package.json': new Uint8Array([123, 125]),
-    });
-    const seen: Record<string, number> = {};
-    for await (const e of readTar([tar])) seen[e.path] = (await e.bytes()).length;
-    expect(seen).toMatchObject({ 'translator-x/preset/a.bin': 1000, 'translator-x/package.json': 2 });
   });
 });

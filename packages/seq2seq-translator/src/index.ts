@@ -22,7 +22,7 @@ export {
   FullStepDecoder,
   type StepDecoder,
 } from './decoding/step-decoder';
-export { encodeCorpus, type FitOptions, fitTranslator } from './fit';
+export { encodeCorpus, type FitOptions, fitTranslator, pairBatches } from './fit';
 export {
   type BleuOptions,
   type BleuScore,

@@ -4,7 +4,6 @@ import { Translator } from './translator';
 
 export * from './index';
 export { type Pretokenized, readPretokenized, writePretokenized } from './pretokenized';
-export { tarFiles } from './tar';
 
 Translator.presetLoader = (source, options) =>
   hubFromPretrained(source, options as NodeFromPretrainedOptions);

@@ -2,8 +2,6 @@
 import '@attnzoo/attention';
 import './presets';
 
-// Kept for existing callers: the tar writer lives beside the reader in @attnzoo/datasets.
-export { writeTar } from '@attnzoo/datasets';
 export { type FitOptions, type Prediction, setPresetLoader, TextClassifier } from './classifier';
 export {
   DEFAULT_PREPROCESSOR,
@@ -25,6 +23,7 @@ export {
   type PretokenizedHeader,
 } from './pretokenized';
 export {
+  FINETUNE_DEFAULTS,
   getRecipe,
   RELEASE_RECIPES,
   RELEASE_VARIANTS,

@@ -1,23 +1,17 @@
-// Node entry: presets from folders, packages and URLs; release training, packing, fine-tuning.
+// Node entry: presets from folders, packages and URLs, and the release data sets from their
+// archives or pre-tokenized files. Training and packing the textcls-* releases is tooling:
+// `attnzoo release` in apps/cli.
 import { fromPretrained } from '@attnzoo/hub/node';
 import { setPresetLoader } from './classifier';
 
 setPresetLoader((source, options) => fromPretrained(source, options));
 
-export * from './index';
 export {
   datasetOfFile,
-  hardwareDescription,
   loadTextSplits,
   loadTrainingData,
-  type PretokenizeOptions,
-  packRelease,
-  presetDirOf,
-  pretokenize,
-  type ReleaseSummary,
+  POLARITY_FILE,
+  sha256Bytes,
   type TrainingData,
-  type TrainReleaseOptions,
-  trainRelease,
-  trainReleaseTokenizer,
-  unpackRelease,
-} from './release';
+} from './data-node';
+export * from './index';

@@ -25,6 +25,13 @@ export interface ReleaseRecipe {
   finetune: { epochs: number; batchSize: number; peakLr: number };
 }
 
+/** Fine-tuning defaults of the family: a short schedule at a lower peak rate than training from scratch. */
+export const FINETUNE_DEFAULTS: Readonly<ReleaseRecipe['finetune']> = {
+  epochs: 1,
+  batchSize: 32,
+  peakLr: 3e-4,
+};
+
 export const RELEASE_VARIANTS: readonly AttentionVariant[] = ['sdpa', 'optimised', 'efficient', 'super'];
 
 /** Same model for every variant so the comparison is fair; only the attention differs. */
@@ -59,7 +66,7 @@ function recipe(dataset: ReleaseDataset, variant: AttentionVariant): ReleaseReci
       labelSmoothing: 0,
       patience: 2,
     },
-    finetune: { epochs: 1, batchSize: 32, peakLr: 3e-4 },
+    finetune: { ...FINETUNE_DEFAULTS },
   };
 }
 

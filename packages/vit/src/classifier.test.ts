@@ -5,8 +5,7 @@ import { save } from '@attnzoo/hub/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEAD_LAYER, ImageClassifier, type ImageClassifierConfig } from './node';
-import { saveClassifier } from './release';
+import { HEAD_LAYER, ImageClassifier, type ImageClassifierConfig, saveClassifier } from './node';
 import { tinyBackbone, useTestBackend } from './testing/setup';
 
 const dir = mkdtempSync(join(tmpdir(), 'vit-classifier-'));

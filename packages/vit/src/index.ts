@@ -1,8 +1,6 @@
 import '@attnzoo/attention';
 import './register';
 
-// Kept for existing callers: the tar writer lives beside the reader in @attnzoo/datasets.
-export { writeTar } from '@attnzoo/datasets';
 export { ViTBackbone } from './backbone';
 export {
   type FitOptions,
@@ -33,11 +31,13 @@ export {
   type ImagePreprocessorConfig,
 } from './preprocessor';
 export {
+  FINETUNE_DEFAULTS,
   getRecipe,
   type ImageDatasetName,
   RELEASE_RECIPES,
   type ReleaseRecipe,
   releasePackageName,
+  SAMPLE_SPLIT,
   type TrainingRecipe,
 } from './presets';
 export {

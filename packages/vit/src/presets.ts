@@ -148,3 +148,15 @@ export function getRecipe(name: string): ReleaseRecipe {
 export function releasePackageName(name: string): string {
   return `@attnzoo/model-${name}`;
 }
+
+/** The cards' name for the seeded stratified test sample their second accuracy is measured on. */
+export const SAMPLE_SPLIT = 'test, seeded stratified sample (100 per class, seed 0)';
+
+/** Fine-tuning defaults of the family: a short schedule at a lower peak rate than training from scratch. */
+export const FINETUNE_DEFAULTS = {
+  epochs: 1,
+  batchSize: 128,
+  peakLr: 5e-4,
+  weightDecay: 0.05,
+  warmupFraction: 0.1,
+};

@@ -1,8 +1,6 @@
+import { type EncodedPairs, fitTranslator, pairBatches, type Translator } from '@attnzoo/seq2seq-translator';
 import { type Batch, Rng, stepTimer, usedLengths } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
-import type { EncodedPairs } from './data';
-import { fitTranslator, pairBatches } from './fit';
-import type { Translator } from './translator';
 
 export interface BatchLayoutRow {
   layout: 'padded to the maximum lengths' | 'bucketed by length, cut to the longest pair';

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { loadTranslator } from '@attnzoo/seq2seq-translator/node';
 import { loadTrainingData, spreadLimit, TextClassifier } from '@attnzoo/text-classifier/node';
-import { evaluatePreset, ImageClassifier } from '@attnzoo/vit/node';
+import { ImageClassifier } from '@attnzoo/vit/node';
 import { chooseBackend } from '../backend';
 import { UsageError } from '../command';
+import { evaluatePreset } from '../release/vit';
 import { type ModelTask, presetFolder } from '../tasks/common';
 import { checkData, imageData, textData, translationData } from '../tasks/data';
 
@@ -75,6 +76,8 @@ export interface PredictOptions {
   from: string;
   inputs: string[];
   top: number;
+  /** Translator: beam width (greedy when 1 or left out). */
+  beam?: number;
   backend?: string;
   json: boolean;
 }
@@ -137,7 +140,11 @@ export async function predict(o: PredictOptions): Promise<unknown[]> {
   } else {
     const translator = await loadTranslator(from);
     try {
-      const r = await translator.translate(o.inputs);
+      const beam = o.beam ?? 1;
+      const r = await translator.translate(
+        o.inputs,
+        beam > 1 ? { method: 'beam', beamWidth: beam, lengthPenalty: 0.6 } : undefined,
+      );
       rows = r.translations.map((t, i) => ({ input: o.inputs[i], translation: t }));
     } finally {
       translator.dispose();

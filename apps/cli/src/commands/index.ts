@@ -12,6 +12,7 @@ import { evaluate, predict } from './evaluate-predict';
 import { finetune } from './finetune';
 import { models } from './models';
 import { QUICKSTART_DEFAULTS, quickstart } from './quickstart';
+import { RELEASE_COMMANDS } from './release';
 
 const backendOptions = {
   backend: { type: 'string', description: 'auto, tensorflow, webgpu, wasm or cpu (or $ATTNZOO_BACKEND)' },
@@ -500,6 +501,7 @@ export const COMMANDS: Command[] = [
       ...backendOptions,
       from: { type: 'string', description: 'preset name, folder or URL' },
       top: { type: 'string', default: '3', description: 'classes listed per input' },
+      beam: { type: 'string', description: 'translator: beam width (default: greedy decoding)' },
       json: { type: 'boolean', description: 'print JSON' },
     },
     run: async (v, p) => {
@@ -509,6 +511,7 @@ export const COMMANDS: Command[] = [
         from: required(v.from, 'from', 'predict', 'preset|folder|url'),
         inputs: p.slice(1),
         top: positiveInt(v.top, 'top'),
+        beam: optionalInt(v.beam, 'beam'),
         backend: v.backend as string | undefined,
         json: Boolean(v.json),
       });
@@ -526,4 +529,5 @@ export const COMMANDS: Command[] = [
       await models({ dir: String(v.dir), json: Boolean(v.json) });
     },
   },
+  ...RELEASE_COMMANDS,
 ];

@@ -2,24 +2,28 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AMAZON as AMAZON_FILE, POLARITY, testData } from '@attnzoo/fixtures';
 import { selectBackend } from '@attnzoo/runtime';
-import type { SentencePieceTokenizer } from '@attnzoo/tokenizer';
-import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_PREPROCESSOR } from './config';
 import {
+  DEFAULT_PREPROCESSOR,
   datasetOfFile,
   decodePretokenized,
   encodePretokenized,
   getRecipe,
   loadTrainingData,
-  presetDirOf,
-  pretokenize,
   TextClassifier,
   TextPreprocessor,
-  trainRelease,
-  unpackRelease,
-} from './node';
-import { AMAZON, IMDB, imdb, smallTokenizer, spread } from './testing/fixtures';
+} from '@attnzoo/text-classifier/node';
+import type { SentencePieceTokenizer } from '@attnzoo/tokenizer';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The package's test fixtures (small IMDB tokenizer, evenly spread splits): test code, not published.
+import {
+  AMAZON,
+  IMDB,
+  imdb,
+  smallTokenizer,
+  spread,
+} from '../../../../packages/text-classifier/src/testing/fixtures';
+import { presetDirOf, pretokenize, trainRelease, unpackRelease } from './text-classifier';
 
 let tok: SentencePieceTokenizer;
 let modelPath: string;

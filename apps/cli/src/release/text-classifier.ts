@@ -1,67 +1,39 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { loadDataset, readTar, type TextSplit, writeTar } from '@attnzoo/datasets/node';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readTar, writeTar } from '@attnzoo/datasets/node';
 import { type PresetMetadata, renderModelCard, save } from '@attnzoo/hub/node';
+import {
+  cleanText,
+  DEFAULT_PREPROCESSOR,
+  decodePretokenized,
+  type EncodedTexts,
+  encodePretokenized,
+  FINETUNE_DEFAULTS,
+  getRecipe,
+  loadTextSplits,
+  loadTrainingData,
+  POLARITY_FILE,
+  type PretokenizedHeader,
+  RELEASE_RECIPES,
+  type ReleaseDataset,
+  type ReleaseRecipe,
+  SPLIT_NOTES,
+  sha256Bytes,
+  spreadLimit,
+  TextClassifier,
+  TextPreprocessor,
+  type TextPreprocessorConfig,
+} from '@attnzoo/text-classifier/node';
+import textClassifierPackage from '@attnzoo/text-classifier/package.json' with { type: 'json' };
 import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import { trainSentencePiece } from '@attnzoo/tokenizer/node';
 import { type EpochLogs, epochsWithinBudget, stepTimer } from '@attnzoo/train';
-import textClassifierPackage from '../package.json' with { type: 'json' };
-import { TextClassifier } from './classifier';
-import { DEFAULT_PREPROCESSOR, type TextPreprocessorConfig } from './config';
-import { type EncodedTexts, spreadLimit } from './data';
-import { cleanText, TextPreprocessor } from './preprocessor';
-import {
-  decodePretokenized,
-  encodePretokenized,
-  isPretokenized,
-  type PretokenizedHeader,
-} from './pretokenized';
-import { getRecipe, type ReleaseDataset, type ReleaseRecipe, SPLIT_NOTES } from './recipes';
 
 // Follows package.json, so a release's peer range moves with the package it needs.
 export const TEXT_CLASSIFIER_VERSION: string = textClassifierPackage.version;
-const POLARITY_FILE = 'amazon-polarity-test-head.ft.txt.gz';
-
-/** Which registered data set a file is, from its name. */
-export function datasetOfFile(path: string): ReleaseDataset | 'amazon-polarity-fasttext' {
-  const b = basename(path).toLowerCase();
-  if (b.includes('imdb')) return 'imdb';
-  if (b.includes('multidomain') || b.includes('sorted_data') || b.includes('unprocessed'))
-    return 'amazon-multidomain';
-  if (b.includes('polarity') || b.includes('.ft.txt')) return 'amazon-polarity-fasttext';
-  throw new Error(
-    `cannot tell the data set of ${path} from its name: expected IMDB (aclImdb*.tar.gz), Amazon multi-domain (*multidomain*.tar.gz) or Amazon polarity (*.ft.txt[.gz])`,
-  );
-}
-
-/** Train / validation / test of a release data set (splits documented in SPLIT_NOTES). */
-export async function loadTextSplits(
-  path: string,
-): Promise<{ dataset: string; splits: Record<string, TextSplit> }> {
-  const dataset = datasetOfFile(path);
-  if (dataset === 'amazon-polarity-fasttext') {
-    const d = await loadDataset(dataset, { source: path, split: 'test' });
-    return { dataset, splits: { test: d.test as TextSplit } };
-  }
-  const d = await loadDataset(dataset, {
-    source: path,
-    seed: 42,
-    validationFraction: 0.1,
-    testFraction: 0.1,
-  });
-  return {
-    dataset,
-    splits: { train: d.train as TextSplit, validation: d.validation as TextSplit, test: d.test as TextSplit },
-  };
-}
-
-export async function sha256Bytes(bytes: Uint8Array): Promise<string> {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 // ---------------------------------------------------------------------------------------------
 // Tokenizer and pre-tokenized data
@@ -143,87 +115,6 @@ export async function pretokenize(
   await mkdir(dirname(resolve(o.out)), { recursive: true });
   await writeFile(o.out, out);
   return { out: o.out, bytes: out.length, header: decodePretokenized(bytes).header };
-}
-
-export interface TrainingData {
-  dataset: string;
-  splitNote: string;
-  splits: Record<string, EncodedTexts>;
-  tokenizerBytes: Uint8Array;
-  preprocessor: TextPreprocessorConfig;
-  classNames: string[];
-}
-
-/** Reads pre-tokenized data (.bin, .bin.gz) or a raw data set archive encoded with `tokenizer`. */
-export async function loadTrainingData(
-  data: string,
-  o: {
-    tokenizer?: string;
-    /** The tokenizer the data must be (or be encoded) with, e.g. a loaded classifier's. */
-    tokenizerBytes?: Uint8Array;
-    preprocessor: TextPreprocessorConfig;
-    polarity?: string;
-  },
-): Promise<TrainingData> {
-  const given = o.tokenizerBytes ?? (o.tokenizer ? new Uint8Array(readFileSync(o.tokenizer)) : undefined);
-  let raw = new Uint8Array(readFileSync(data));
-  if (raw[0] === 0x1f && raw[1] === 0x8b && /\.bin\.gz$/.test(data)) raw = new Uint8Array(gunzipSync(raw));
-  if (isPretokenized(raw)) {
-    const p = decodePretokenized(raw);
-    const h = p.header;
-    const want = o.preprocessor;
-    if (
-      h.maxLength !== want.maxLength ||
-      h.preprocessor.addBos !== want.addBos ||
-      h.preprocessor.truncation !== want.truncation
-    ) {
-      throw new Error(
-        `${data} was pre-tokenized for maxLength ${h.maxLength}, addBos ${h.preprocessor.addBos}, truncation ${h.preprocessor.truncation}; ` +
-          `this run needs ${want.maxLength}, ${want.addBos}, ${want.truncation}: run pretokenize again with those settings`,
-      );
-    }
-    let tokenizerBytes = p.tokenizer;
-    if (given) {
-      tokenizerBytes = given;
-      if ((await sha256Bytes(given)) !== h.tokenizerSha256) {
-        throw new Error(
-          `${data} was pre-tokenized with another tokenizer than the model's (sha256 differs): ` +
-            "pretokenize it with this model's tokenizer.model, or pass the raw data set",
-        );
-      }
-    }
-    return {
-      dataset: h.dataset,
-      splitNote: h.splitNote,
-      splits: p.splits,
-      tokenizerBytes,
-      preprocessor: h.preprocessor,
-      classNames: h.classNames,
-    };
-  }
-  if (!given) throw new Error(`${data} is a raw data set: pass --tokenizer <model> (or pre-tokenize it)`);
-  const tokenizerBytes = given;
-  const tok = await SentencePieceTokenizer.fromBytes(tokenizerBytes);
-  const pre = new TextPreprocessor(tok, o.preprocessor);
-  const { dataset, splits } = await loadTextSplits(data);
-  const polarity = o.polarity ?? join(dirname(data), POLARITY_FILE);
-  if (dataset === 'amazon-multidomain' && existsSync(polarity)) {
-    splits['polarity-test'] = (await loadTextSplits(polarity)).splits.test;
-  }
-  const out: Record<string, EncodedTexts> = {};
-  for (const [name, s] of Object.entries(splits)) {
-    const b = pre.encode(s.texts);
-    out[name] = { ids: b.ids, labels: s.labels, count: b.count, maxLength: b.maxLength };
-  }
-  tok.dispose();
-  return {
-    dataset,
-    splitNote: SPLIT_NOTES[dataset as ReleaseDataset] ?? dataset,
-    splits: out,
-    tokenizerBytes,
-    preprocessor: o.preprocessor,
-    classNames: [...(Object.values(splits)[0].classNames ?? [])],
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,4 +426,122 @@ export function presetDirOf(folder: string): string {
 export function hardwareDescription(adapter?: string): string {
   const cpu = cpus()[0]?.model?.trim() ?? 'unknown CPU';
   return adapter ? `${adapter}; host ${cpu}` : `${cpu} (${cpus().length} threads)`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fine-tuning and evaluating a release (`attnzoo release finetune|evaluate text-classifier`)
+
+async function loadClassifier(from: string): Promise<{ clf: TextClassifier; cleanup: () => Promise<void> }> {
+  if (from.endsWith('.tar')) {
+    const tmp = await mkdtemp(join(tmpdir(), 'attnzoo-from-'));
+    const dir = await unpackRelease(from, tmp);
+    const clf = await TextClassifier.fromPretrained(presetDirOf(dir));
+    return { clf, cleanup: () => rm(tmp, { recursive: true, force: true }) };
+  }
+  const source = existsSync(from) ? presetDirOf(from) : from;
+  return { clf: await TextClassifier.fromPretrained(source), cleanup: async () => {} };
+}
+
+export interface FinetuneReleaseOptions {
+  /** evaluate: accuracy only; finetune: accuracy before, fine-tuning, accuracy after, optional preset or tar. */
+  mode: 'evaluate' | 'finetune';
+  from: string;
+  data: string;
+  split?: string;
+  evalLimit?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  trainLimit?: number;
+  /** A preset folder, or a release tar when it ends in .tar. */
+  out?: string;
+  backend: string;
+  hardware: string;
+  command: string;
+  log?: (line: string) => void;
+}
+
+/** Accuracy of a text-classifier preset (folder, name or release tar) on a split, before and after fine-tuning. */
+export async function finetuneRelease(o: FinetuneReleaseOptions): Promise<Record<string, unknown>> {
+  const log = o.log ?? ((l: string) => console.error(l));
+  const { clf, cleanup } = await loadClassifier(o.from);
+  try {
+    const data = await loadTrainingData(o.data, {
+      preprocessor: clf.config.preprocessor,
+      tokenizerBytes: clf.tokenizer.bytes,
+    });
+    const split = o.split ?? 'test';
+    const before = await clf.evaluate(data.splits[split], { limit: o.evalLimit });
+    log(
+      `${o.mode === 'finetune' ? 'before: ' : ''}${split} accuracy ${(100 * before.accuracy).toFixed(2)} % on ${before.count}`,
+    );
+    if (o.mode === 'evaluate') return { split, ...before, backend: o.backend };
+    const t0 = performance.now();
+    // Defaults per preset (the recipe's fine-tuning settings), else the family's.
+    const ft = RELEASE_RECIPES[clf.metadata?.name ?? '']?.finetune ?? FINETUNE_DEFAULTS;
+    const epochs = o.epochs ?? ft.epochs;
+    const r = await clf.fit({
+      train: data.splits.train,
+      validation: data.splits.validation && spreadLimit(data.splits.validation, o.evalLimit),
+      epochs,
+      batchSize: o.batchSize ?? ft.batchSize,
+      peakLr: o.lr ?? ft.peakLr,
+      trainLimit: o.trainLimit,
+      callbacks: [{ onEpochEnd: (l) => log(`epoch ${l.epoch + 1}: loss ${l.loss.toFixed(4)}`) }],
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const after = await clf.evaluate(data.splits[split], { limit: o.evalLimit });
+    const extra: Record<string, number> = {};
+    if (data.splits['polarity-test']) {
+      extra.polarityAccuracy = (
+        await clf.evaluate(data.splits['polarity-test'], { limit: o.evalLimit })
+      ).accuracy;
+    }
+    const result = {
+      from: o.from,
+      data: data.dataset,
+      split,
+      count: after.count,
+      before: before.accuracy,
+      after: after.accuracy,
+      ...extra,
+      epochs: r.epochs,
+      seconds,
+      backend: o.backend,
+      hardware: o.hardware,
+      command: o.command,
+    };
+    log(`after:  ${split} accuracy ${(100 * after.accuracy).toFixed(2)} % (${seconds.toFixed(1)} s)`);
+    if (o.out) {
+      const name = `${clf.metadata?.name ?? 'textcls'}-finetuned-${data.dataset}`;
+      const metadata = {
+        name,
+        description: `${clf.metadata?.name ?? 'a text classifier'} fine-tuned for ${epochs} epoch(s) on ${data.dataset}`,
+        task: 'text-classification',
+        metrics: [
+          {
+            name: 'accuracy',
+            value: Number(after.accuracy.toFixed(4)),
+            split: `${split} (${after.count})`,
+            command: o.command,
+          },
+        ],
+        training: { durationSeconds: Math.round(seconds), backend: o.backend, hardware: o.hardware },
+        reproduce: o.command,
+      };
+      const options = { config: clf.presetConfig(), float16: true, tokenizer: data.tokenizerBytes };
+      if (o.out.endsWith('.tar')) {
+        const tmp = await mkdtemp(join(tmpdir(), 'attnzoo-ft-'));
+        await save(clf.model, join(tmp, 'preset'), metadata, options);
+        await writeFile(o.out, await packRelease(join(tmp, 'preset'), name, metadata));
+        await rm(tmp, { recursive: true, force: true });
+      } else {
+        await save(clf.model, o.out, metadata, options);
+      }
+    }
+    return result;
+  } finally {
+    clf.dispose();
+    await cleanup();
+  }
 }

@@ -2,12 +2,15 @@ import { existsSync, promises as fs } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ANKI, testData } from '@attnzoo/fixtures';
+import { loadTranslator } from '@attnzoo/seq2seq-translator/node';
 import { describe, expect, it, vi } from 'vitest';
-import { main } from './bin';
-import { loadTranslator } from './node';
-import { ANKI_ZIP } from './testing/fixtures';
+import { main } from '../main';
 
-describe('release bin, end to end on the CPU with tiny limits', () => {
+/** The Anki pairs: the full spa-eng.zip when present, else the committed slice (packages/fixtures). */
+const ANKI_ZIP = testData.file(ANKI);
+
+describe('attnzoo release for the translator, end to end on the CPU with tiny limits', () => {
   it('train-tokenizer → pretokenize → train-release → unpack → evaluate', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'attnzoo-s2s-bin-'));
     const out: string[] = [];
@@ -18,7 +21,9 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
     try {
       expect(
         await main([
+          'release',
           'train-tokenizer',
+          'translator',
           '--data',
           ANKI_ZIP,
           '--out',
@@ -35,7 +40,9 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
       const data = join(dir, 'data.s2s');
       expect(
         await main([
+          'release',
           'pretokenize',
+          'translator',
           '--data',
           ANKI_ZIP,
           '--tokenizer',
@@ -53,7 +60,8 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
       const release = join(dir, 'out', 'translator-en-es-efficient');
       expect(
         await main([
-          'train-release',
+          'release',
+          'train',
           'translator-en-es-efficient',
           '--data',
           data,
@@ -104,14 +112,14 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
       expect(summary.bleu).toBe(summary.greedyBleu); // the headline covers the whole test split: greedy
       expect(summary.bleuSignature).toMatch(/^nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|version:/);
       expect(existsSync(`${release}.tar`)).toBe(true);
-      expect(await main(['unpack', `${release}.tar`, '--into', join(dir, 'models')])).toBe(0);
+      expect(await main(['release', 'unpack', `${release}.tar`, '--into', join(dir, 'models')])).toBe(0);
       const pkgDir = join(dir, 'models', 'translator-en-es-efficient');
       const pkg = JSON.parse(await fs.readFile(join(pkgDir, 'package.json'), 'utf8'));
       expect(pkg.name).toBe('@attnzoo/model-translator-en-es-efficient');
       expect(pkg.peerDependencies['@attnzoo/seq2seq-translator']).toBeDefined();
       const card = await fs.readFile(join(pkgDir, 'README.md'), 'utf8');
       expect(card).toContain('tok:13a');
-      expect(card).toContain('seq2seq-translator train-release translator-en-es-efficient');
+      expect(card).toContain('attnzoo release train translator-en-es-efficient');
       const metadata = JSON.parse(await fs.readFile(join(pkgDir, 'preset', 'metadata.json'), 'utf8'));
       expect(metadata.weightsDtype).toBe('float16');
       expect(metadata.releaseCheck.sentences).toBe(12);
@@ -123,7 +131,19 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
       expect(translator.config.variant).toBe('efficient');
       out.length = 0;
       expect(
-        await main(['evaluate', join(pkgDir, 'preset'), '--data', data, '--limit', '8', '--backend', 'cpu']),
+        await main([
+          'release',
+          'evaluate',
+          'translator',
+          '--from',
+          join(pkgDir, 'preset'),
+          '--data',
+          data,
+          '--limit',
+          '8',
+          '--backend',
+          'cpu',
+        ]),
       ).toBe(0);
       const evaluated = JSON.parse(out[out.length - 1]);
       expect(evaluated.sentences).toBe(8);
@@ -132,7 +152,8 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
       const bench = join(dir, 'bench');
       expect(
         await main([
-          'bench-train',
+          'bench',
+          'translator-train',
           '--data',
           data,
           ...tiny,
@@ -156,10 +177,24 @@ describe('release bin, end to end on the CPU with tiny limits', () => {
       expect(await fs.readFile(join(bench, 'translator-train-cpu.md'), 'utf8')).toContain(
         '| speed / padded |',
       );
-      await expect(
-        main(['train-release', 'translator-en-es-sdpa', '--data', data, '--out', join(dir, 'x'), '--resume']),
-      ).rejects.toThrow('--resume needs --checkpoints <dir>');
-      expect(await main(['unknown-command'])).toBe(2);
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+      expect(
+        await main([
+          'release',
+          'train',
+          'translator-en-es-sdpa',
+          '--data',
+          data,
+          '--out',
+          join(dir, 'x'),
+          '--resume',
+        ]),
+      ).toBe(1);
+      expect(errors.mock.calls.flat().join('\n')).toContain('--resume needs --checkpoints <dir>');
+      expect(await main(['release', 'unknown-command'])).toBe(2);
+      expect(await main(['release', 'train', 'translator-en-es-sdpa', '--tar', 'x.tar'])).toBe(2);
+      expect(errors.mock.calls.flat().join('\n')).toContain('--tar is an option of vit, not of translator');
+      errors.mockRestore();
     } finally {
       spy.mockRestore();
       stderr.mockRestore();

@@ -1,48 +1,42 @@
-#!/usr/bin/env node
-/**
- * Release scripts of @attnzoo/seq2seq-translator (bundled for the GPU machine by
- * scripts/bundle-for-device.mjs). Subcommands:
- *   train-tokenizer --data spa-eng.zip --out <dir> [--vocab 8000]
- *   pretokenize --data spa-eng.zip --tokenizer <dir>/tokenizer.model --out <file.s2s> [--source-length 32 --target-length 32]
- *   train-release <preset> --data <file.s2s> --out <out> [--epochs 15 --batch-size 128 --lr 7e-4 --backend webgpu
- *                 --minutes M --train-limit N --test-limit N --beam 4 --beam-sentences N --summary <file.json>
- *                 --checkpoints <dir> [--resume] --width-multiple K]   → <out>.tar
- *   unpack <release.tar> --into models/
- *   finetune <preset-or-dir> --data <file.s2s> --out <dir> [--epochs 2 --lr 1e-4 --train-limit N]
- *   evaluate <preset-or-dir> --data <file.s2s> [--split test --limit N --beam 4 --cache kv|full]
- *   translate <preset-or-dir> "sentence" ...
- *   bench-decode --data <file.s2s> [--from <preset-or-dir> | --preset <name> --max-length 16] [--beam 4 --sentences 256]
- *   bench-train --data <file.s2s> [--preset <name> --batch-size 64 --steps 10 --warmup 3 --out bench-results]
- *   (train-release and bench-train take --width --numHeads --feedForwardWidth --encoderLayers --decoderLayers)
- */
+// The translator releases (translator-en-es-*): tokenizer, pre-tokenized data, training, packing,
+// fine-tuning, evaluation and decoding benchmarks, run by `attnzoo release ...` and `attnzoo bench
+// decode|translator-train` (apps/cli/src/commands/release.ts).
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { archiveEntries, readAnki } from '@attnzoo/datasets/node';
+import { archiveEntries, readAnki, writeTar } from '@attnzoo/datasets/node';
 import { save } from '@attnzoo/hub/node';
-import { selectBackend } from '@attnzoo/runtime';
-import { SentencePieceTokenizer, trainSentencePiece } from '@attnzoo/tokenizer/node';
-import { type EpochLogs, progressBar } from '@attnzoo/train';
-import { DiskCheckpointStore } from '@attnzoo/train/node';
-import * as tf from '@tensorflow/tfjs-core';
-import { benchTrainBatches } from './bench-train';
-import { numberOption, type ParsedArgs, parseArgs, stringOption } from './cli-args';
-import { type EncodedPairs, encodePairs, type ParallelCorpus, splitParallel } from './data';
-import type { DecodeOptions } from './decoding/search';
-import { fitTranslator } from './fit';
-import { corpusBleu } from './metrics/bleu';
-import { loadTranslator, readPretokenized, tarFiles, writePretokenized } from './node';
 import {
+  corpusBleu,
+  type DecodeOptions,
+  type EncodedPairs,
+  encodePairs,
+  fitTranslator,
+  loadTranslator,
+  type ParallelCorpus,
   presetArchitecture,
   RELEASE_CHECK_SENTENCES,
   RELEASE_VOCABULARY_SIZE,
+  readPretokenized,
+  splitParallel,
   TRANSLATOR_PRESETS,
-} from './presets';
-import { releasePackageJson, unpackRelease } from './release';
-import { Translator } from './translator';
+  Translator,
+  writePretokenized,
+} from '@attnzoo/seq2seq-translator/node';
+import { SentencePieceTokenizer, trainSentencePiece } from '@attnzoo/tokenizer/node';
+import { type EpochLogs, progressBar } from '@attnzoo/train';
+import { DiskCheckpointStore } from '@attnzoo/train/node';
+import { chooseBackend as selectFor } from '../backend';
+import { benchTrainBatches } from '../commands/bench-translator-train';
+import {
+  commandLine as attnzooCommand,
+  numberOption,
+  type ReleaseArgs as ParsedArgs,
+  stringOption,
+} from './args';
+import { releasePackageJson } from './translator-package';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -69,30 +63,20 @@ function sliceCorpus(c: ParallelCorpus, limit?: number): ParallelCorpus {
   return limit ? { source: c.source.slice(0, limit), target: c.target.slice(0, limit) } : c;
 }
 
-/** Backends the bundle can load: string-literal imports, so esbuild includes them. */
-const BACKEND_MODULES: Record<string, () => Promise<unknown>> = {
-  '@tensorflow/tfjs-backend-cpu': () => import('@tensorflow/tfjs-backend-cpu'),
-  '@tensorflow/tfjs-backend-wasm': async () => {
-    // In the device bundle (an ES module) the .wasm files sit next to this script, and the
-    // backend's emscripten code reads `__dirname`, which ES modules lack.
-    const here = dirname(fileURLToPath(import.meta.url));
-    const g = globalThis as { __dirname?: string };
-    if (typeof __dirname === 'undefined' && g.__dirname === undefined) g.__dirname = here;
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    if (existsSync(join(here, 'tfjs-backend-wasm.wasm'))) wasm.setWasmPaths(`${here}/`);
-    return wasm;
-  },
-};
-
-async function chooseBackend(args: ParsedArgs) {
+function chooseBackend(args: ParsedArgs) {
   const backend = typeof args.options.backend === 'string' ? args.options.backend : undefined;
-  const adapter = typeof args.options.adapter === 'string' ? args.options.adapter : undefined;
-  return selectBackend(tf, {
-    backend,
-    webgpu: adapter ? { adapter: adapter as 'hardware' | 'software' } : undefined,
-    log,
-    importModule: (name) => (BACKEND_MODULES[name] ?? (() => import(/* @vite-ignore */ name)))(),
-  });
+  const adapter = args.options['webgpu-adapter'];
+  return selectFor(backend, typeof adapter === 'string' ? adapter : undefined, log);
+}
+
+/** A model-release package as one tar: the files in path order, so the same files give the same bytes. */
+function tarFiles(files: Record<string, Uint8Array>): Uint8Array {
+  return writeTar(
+    Object.keys(files)
+      .sort()
+      .map((path) => ({ path, bytes: files[path] })),
+    0,
+  );
 }
 
 function decodeOptions(args: ParsedArgs): DecodeOptions {
@@ -103,13 +87,9 @@ function decodeOptions(args: ParsedArgs): DecodeOptions {
     : { method: 'greedy', cache };
 }
 
-function commandLine(argv: readonly string[]): string {
-  return ['seq2seq-translator', ...argv]
-    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a)))
-    .join(' ');
-}
+const commandLine = attnzooCommand;
 
-async function trainTokenizer(args: ParsedArgs) {
+export async function trainTokenizer(args: ParsedArgs) {
   const data = stringOption(args, 'data');
   const out = resolve(stringOption(args, 'out'));
   const vocab = numberOption(args, 'vocab', RELEASE_VOCABULARY_SIZE);
@@ -139,7 +119,7 @@ async function trainTokenizer(args: ParsedArgs) {
   );
 }
 
-async function pretokenize(args: ParsedArgs) {
+export async function pretokenize(args: ParsedArgs) {
   const data = stringOption(args, 'data');
   const out = resolve(stringOption(args, 'out'));
   const tokenizerBytes = new Uint8Array(await fs.readFile(stringOption(args, 'tokenizer')));
@@ -205,8 +185,8 @@ function architectureOf(
   return architecture;
 }
 
-async function trainRelease(args: ParsedArgs) {
-  const preset = args.positional[1];
+export async function trainRelease(args: ParsedArgs) {
+  const preset = args.positional[0];
   if (!preset || !TRANSLATOR_PRESETS[preset]) {
     throw new Error(`train-release needs a preset name: ${Object.keys(TRANSLATOR_PRESETS).join(', ')}.`);
   }
@@ -422,9 +402,8 @@ async function trainRelease(args: ParsedArgs) {
   }
 }
 
-async function finetune(args: ParsedArgs) {
-  const from = args.positional[1];
-  if (!from) throw new Error('finetune needs a preset (name, package or folder).');
+export async function finetune(args: ParsedArgs) {
+  const from = stringOption(args, 'from');
   await chooseBackend(args);
   const out = resolve(stringOption(args, 'out'));
   const translator = await loadTranslator(from);
@@ -489,9 +468,8 @@ async function finetune(args: ParsedArgs) {
   );
 }
 
-async function evaluateCommand(args: ParsedArgs) {
-  const from = args.positional[1];
-  if (!from) throw new Error('evaluate needs a preset (name, package or folder).');
+export async function evaluateCommand(args: ParsedArgs) {
+  const from = stringOption(args, 'from');
   await chooseBackend(args);
   const translator = await loadTranslator(from);
   const dataPath = stringOption(args, 'data');
@@ -528,7 +506,7 @@ async function evaluateCommand(args: ParsedArgs) {
  * a trained preset (`--from`) or a fresh model of a release architecture (`--preset`, with
  * `--max-length` so that untrained output has a fixed length). Prints JSON.
  */
-async function benchDecode(args: ParsedArgs) {
+export async function benchDecode(args: ParsedArgs) {
   const choice = await chooseBackend(args);
   const dataPath = stringOption(args, 'data');
   const data = readPretokenized(new Uint8Array(await fs.readFile(dataPath)), dataPath);
@@ -578,7 +556,7 @@ async function benchDecode(args: ParsedArgs) {
  * Training speed of padded against length-bucketed batches (same model, pairs and process):
  * writes translator-train-<backend>.{json,md} into --out.
  */
-async function benchTrain(args: ParsedArgs) {
+export async function benchTrain(args: ParsedArgs) {
   const choice = await chooseBackend(args);
   const dataPath = stringOption(args, 'data');
   const data = readPretokenized(new Uint8Array(await fs.readFile(dataPath)), dataPath);
@@ -623,68 +601,4 @@ async function benchTrain(args: ParsedArgs) {
   await fs.writeFile(`${name}.md`, `${markdown}\n`);
   console.log(markdown);
   log(`wrote ${name}.json and ${name}.md`);
-}
-
-async function translateCommand(args: ParsedArgs) {
-  const from = args.positional[1];
-  if (!from) throw new Error('translate needs a preset (name, package or folder).');
-  await chooseBackend(args);
-  const translator = await loadTranslator(from);
-  const r = await translator.translate(args.positional.slice(2), decodeOptions(args));
-  for (const [i, t] of r.translations.entries()) console.log(`${args.positional[i + 2]}\t${t}`);
-  log(`${r.tokensPerSecond.toFixed(1)} tokens/s`);
-}
-
-export async function main(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv);
-  const command = args.positional[0];
-  switch (command) {
-    case 'train-tokenizer':
-      await trainTokenizer(args);
-      return 0;
-    case 'pretokenize':
-      await pretokenize(args);
-      return 0;
-    case 'train-release':
-      await trainRelease(args);
-      return 0;
-    case 'unpack': {
-      const tar = args.positional[1];
-      if (!tar || !existsSync(tar)) throw new Error('unpack needs an existing <release.tar>.');
-      const files = await unpackRelease(tar, resolve(stringOption(args, 'into', 'models')));
-      log(`unpacked ${files.length} files`);
-      return 0;
-    }
-    case 'finetune':
-      await finetune(args);
-      return 0;
-    case 'evaluate':
-      await evaluateCommand(args);
-      return 0;
-    case 'translate':
-      await translateCommand(args);
-      return 0;
-    case 'bench-decode':
-      await benchDecode(args);
-      return 0;
-    case 'bench-train':
-      await benchTrain(args);
-      return 0;
-    default:
-      log(
-        'usage: seq2seq-translator <train-tokenizer|pretokenize|train-release|unpack|finetune|evaluate|translate|bench-decode|bench-train> ...',
-      );
-      return command ? 2 : 0;
-  }
-}
-
-const invoked = process.argv[1] ?? '';
-if (/seq2seq-translator(\.mjs)?$|attnzoo-translator(\.js)?$|bin\.(js|cjs|ts|mjs)$/.test(invoked)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(1);
-    },
-  );
 }

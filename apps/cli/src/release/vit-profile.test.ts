@@ -1,7 +1,7 @@
 import { selectBackend } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { profileTrainingStep } from './profile';
+import { profileTrainingStep } from './vit-profile';
 
 describe('profileTrainingStep', () => {
   it('times steps and lists one step kernel by kernel (cpu: no WebGPU census)', async () => {

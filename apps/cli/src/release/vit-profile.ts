@@ -1,8 +1,7 @@
 import { type WebGPUCensus, webgpuCensus } from '@attnzoo/runtime';
 import { stepTimer } from '@attnzoo/train';
+import { ImageClassifier, RELEASE_RECIPES } from '@attnzoo/vit';
 import * as tf from '@tensorflow/tfjs-core';
-import { ImageClassifier } from './classifier';
-import { RELEASE_RECIPES } from './presets';
 
 export interface StepProfile {
   preset: string;

@@ -2,62 +2,50 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from './bin';
-import {
-  finetune,
-  ImageClassifier,
-  loadImageData,
-  SAMPLE_SPLIT,
-  trainRelease,
-  unpackRelease,
-  writeTar,
-} from './node';
-import { useTestBackend } from './testing/setup';
+import { writeTar } from '@attnzoo/datasets';
+import { ImageClassifier, loadImageData, SAMPLE_SPLIT } from '@attnzoo/vit/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseBackend } from '../backend';
+import { cli } from '../testing/run-cli';
+import { finetune, trainRelease, unpackRelease } from './vit';
 
 const dir = mkdtempSync(join(tmpdir(), 'vit-release-'));
-beforeAll(useTestBackend);
+beforeAll(() => chooseBackend(process.env.ATTNZOO_TEST_BACKEND ?? 'wasm', undefined, () => {}));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const env = { backend: 'wasm', hardware: 'test machine', command: 'vitest' };
 const quiet = () => {};
 
 describe('train-release → unpack → load (small MNIST slice, tiny model)', () => {
-  it('the bin trains, writes a release package and one tar; unpack verifies and loads it', async () => {
+  it('attnzoo release train writes a release package and one tar; unpack verifies and loads it', async () => {
     const out = join(dir, 'work', 'vit-mnist-efficient');
     const tar = join(dir, 'out', 'vit-mnist-efficient.tar');
     const summaryPath = join(dir, 'summary.json');
-    const lines: string[] = [];
-    const spy = vi.spyOn(console, 'log').mockImplementation((l: string) => void lines.push(String(l)));
-    let code: number;
-    try {
-      code = await main([
-        'train-release',
-        'vit-mnist-efficient',
-        '--out',
-        out,
-        '--tar',
-        tar,
-        '--epochs',
-        '1',
-        '--train-limit',
-        '4096',
-        '--test-limit',
-        '300',
-        '--batch-size',
-        '64',
-        '--backbone',
-        'patchSize=7,width=16,depth=1,numHeads=2,feedForwardWidth=32',
-        '--backend',
-        'wasm',
-        '--summary',
-        summaryPath,
-      ]);
-    } finally {
-      spy.mockRestore();
-    }
+    const { code, stdout } = await cli(
+      'release',
+      'train',
+      'vit-mnist-efficient',
+      '--out',
+      out,
+      '--tar',
+      tar,
+      '--epochs',
+      '1',
+      '--train-limit',
+      '4096',
+      '--test-limit',
+      '300',
+      '--batch-size',
+      '64',
+      '--backbone',
+      'patchSize=7,width=16,depth=1,numHeads=2,feedForwardWidth=32',
+      '--backend',
+      'wasm',
+      '--summary',
+      summaryPath,
+    );
     expect(code).toBe(0);
-    expect(lines.some((l) => /^epoch 1\/1 .*loss/.test(l))).toBe(true); // plain progress lines
+    expect(stdout).toMatch(/^epoch 1\/1 .*loss/m); // plain progress lines
     const summary = JSON.parse(readFileSync(summaryPath, 'utf8'));
     expect(summary).toMatchObject({
       name: 'vit-mnist-efficient',
@@ -76,7 +64,7 @@ describe('train-release → unpack → load (small MNIST slice, tiny model)', ()
       'Time:',
       'Hardware:',
       'TensorFlow.js backend: wasm',
-      'attnzoo-vit train-release vit-mnist-efficient',
+      'attnzoo release train vit-mnist-efficient',
     ])
       expect(card).toContain(text);
     const metadata = JSON.parse(readFileSync(join(out, 'preset', 'metadata.json'), 'utf8'));
@@ -180,7 +168,8 @@ describe('vit-cifar100 configuration', () => {
     const archive = join(dir, 'cifar-100-binary.tar.gz');
     const checkpoints = join(dir, 'cifar100-ckpt');
     const args = [
-      'train-release',
+      'release',
+      'train',
       'vit-cifar100',
       '--out',
       join(dir, 'cifar100-paused'),
@@ -197,22 +186,17 @@ describe('vit-cifar100 configuration', () => {
       '--checkpoints',
       checkpoints,
     ];
-    const spy = vi.spyOn(console, 'log').mockImplementation(() => {});
-    try {
-      await expect(main([...args, '--budget-minutes', '1', '--time-limit-minutes', '1'])).rejects.toThrow(
-        /pass one of them/,
-      );
-      // 45 s are kept for evaluation and saving: a 0.6-minute limit pauses after the first epoch.
-      await expect(main([...args, '--time-limit-minutes', '0.6'])).rejects.toThrow(
-        /paused after epoch 1 of 3.*--resume/,
-      );
-      expect(existsSync(join(dir, 'cifar100-paused', 'package.json'))).toBe(false);
-      const summaryPath = join(dir, 'cifar100-resumed.json');
-      expect(await main([...args, '--resume', '--summary', summaryPath])).toBe(0);
-      expect(JSON.parse(readFileSync(summaryPath, 'utf8')).epochs).toBe(3);
-    } finally {
-      spy.mockRestore();
-    }
+    const both = await cli(...args, '--budget-minutes', '1', '--time-limit-minutes', '1');
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/pass one of them/);
+    // 45 s are kept for evaluation and saving: a 0.6-minute limit pauses after the first epoch.
+    const paused = await cli(...args, '--time-limit-minutes', '0.6');
+    expect(paused.code).toBe(75);
+    expect(paused.stderr).toMatch(/paused after epoch 1 of 3.*--resume/);
+    expect(existsSync(join(dir, 'cifar100-paused', 'package.json'))).toBe(false);
+    const summaryPath = join(dir, 'cifar100-resumed.json');
+    expect((await cli(...args, '--resume', '--summary', summaryPath)).code).toBe(0);
+    expect(JSON.parse(readFileSync(summaryPath, 'utf8')).epochs).toBe(3);
     const metadata = JSON.parse(
       readFileSync(join(dir, 'cifar100-paused', 'preset', 'metadata.json'), 'utf8'),
     );

@@ -10,7 +10,7 @@ import {
   writeTar,
 } from '@attnzoo/datasets';
 import { type PresetMetadata, renderModelCard } from '@attnzoo/hub';
-import { fromPretrained, save } from '@attnzoo/hub/node';
+import { fromPretrained } from '@attnzoo/hub/node';
 import {
   type Callback,
   type EpochLogs,
@@ -20,12 +20,20 @@ import {
   stepTimer,
 } from '@attnzoo/train';
 import { DiskCheckpointStore } from '@attnzoo/train/node';
-// The release's peer range follows this package's own version, so a bump cannot strand releases.
-import vitPackage from '../package.json' with { type: 'json' };
-import { ImageClassifier } from './classifier';
-import type { ViTBackboneConfig } from './config';
-import { loadImageData } from './datasets-node';
-import { getRecipe, type ImageDatasetName, type ReleaseRecipe, releasePackageName } from './presets';
+import {
+  FINETUNE_DEFAULTS,
+  getRecipe,
+  ImageClassifier,
+  type ImageDatasetName,
+  loadImageData,
+  type ReleaseRecipe,
+  releasePackageName,
+  SAMPLE_SPLIT,
+  saveClassifier,
+  type ViTBackboneConfig,
+} from '@attnzoo/vit/node';
+// The release's peer range follows @attnzoo/vit's own version, so a bump cannot strand releases.
+import vitPackage from '@attnzoo/vit/package.json' with { type: 'json' };
 
 export type Log = (line: string) => void;
 
@@ -36,20 +44,6 @@ export interface RunEnvironment {
   hardware: string;
   /** The exact command line, written into the card. */
   command: string;
-}
-
-/** Saves a classifier as a preset folder (config.json from the classifier, float16 weights by default). */
-export async function saveClassifier(
-  classifier: ImageClassifier,
-  dir: string,
-  metadata: PresetMetadata,
-  options: { float16?: boolean; overwrite?: boolean } = {},
-) {
-  return save(classifier.model, dir, metadata, {
-    config: classifier.presetConfig(),
-    float16: options.float16 ?? true,
-    overwrite: options.overwrite,
-  });
 }
 
 /** Plain progress lines (no TTY redraw), plus the epochs collected into `epochs` when given. */
@@ -524,18 +518,6 @@ export interface FinetuneOptions {
   env: RunEnvironment;
   log?: Log;
 }
-
-/** Default fine-tuning settings: short schedule, lower peak rate than training from scratch. */
-/** The card's name for the seeded stratified test sample its second accuracy is measured on. */
-export const SAMPLE_SPLIT = 'test, seeded stratified sample (100 per class, seed 0)';
-
-export const FINETUNE_DEFAULTS = {
-  epochs: 1,
-  batchSize: 128,
-  peakLr: 5e-4,
-  weightDecay: 0.05,
-  warmupFraction: 0.1,
-};
 
 export interface FinetuneSummary {
   from: string;
