@@ -5,10 +5,8 @@ import { execFileSync } from 'node:child_process';
 // Usage: node scripts/bundle-for-device.mjs  (then carry .device, with the xz-compressed node binary)
 import {
   cpSync,
-  existsSync,
   mkdirSync,
   readdirSync,
-  readFileSync,
   realpathSync,
   rmSync,
   writeFileSync,
@@ -22,12 +20,8 @@ const out = join(root, '.device', 'app');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-// The CLI, plus each package's own `src/bin.ts` (release training scripts) as <package>.mjs.
+// The CLI: benchmarks, the quickstart and the releases (`attnzoo release train|finetune|...`).
 const entryPoints = { attnzoo: join(root, 'apps/cli/src/bin.ts') };
-for (const pkg of readdirSync(join(root, 'packages'))) {
-  const bin = join(root, 'packages', pkg, 'src', 'bin.ts');
-  if (existsSync(bin)) entryPoints[pkg] = bin;
-}
 
 await build({
   entryPoints,
@@ -77,8 +71,12 @@ for (const f of [
 cpSync(join(root, 'packages', 'data-fashion-mnist-mini', 'data'), join(out, '..', 'data'), {
   recursive: true,
 });
-// The bundles too (about 4 MB each → 0.4 MB): scripts/device/setup.sh unpacks every .xz there.
+// The bundle too (about 4 MB → 0.4 MB): scripts/device/setup.sh unpacks every .xz there.
 for (const f of readdirSync(out).filter((f) => f.endsWith('.mjs')))
   execFileSync('xz', ['-T2', '-f', join(out, f)]);
-writeFileSync(join(out, 'BUILT_FROM'), `${readFileSync(join(root, '.git/HEAD'), 'utf8')}`);
+// The commit it was built from (git rev-parse: .git is a file in a worktree).
+writeFileSync(
+  join(out, 'BUILT_FROM'),
+  `${execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()}\n`,
+);
 console.log(`bundled into ${out}`);

@@ -14,7 +14,7 @@ if [ ! -f data/cifar-10-jpeg-q75.tar.gz ] && [ -d ../.cifar-a ]; then
 fi
 RESUME=""
 if [ -f "data/ckpt-$NAME.tar" ]; then tar xf "data/ckpt-$NAME.tar" -C work && RESUME="--resume"; fi
-"$NODE" app/vit.mjs train-release "$NAME" --backend webgpu --data data/cifar-10-jpeg-q75.tar.gz \
+"$NODE" app/attnzoo.mjs release train "$NAME" --backend webgpu --data data/cifar-10-jpeg-q75.tar.gz \
   --batch-size "${BATCH:-512}" --checkpoints "work/ckpt-$NAME" $RESUME --time-limit-minutes "$MIN" \
   --out "work/$NAME" --tar "$OUT/$NAME.tar" --summary "$OUT/$NAME-summary.json" > "$OUT/$NAME.log" 2>&1
 RC=$?

@@ -7,7 +7,7 @@
 mkdir -p work/rel work/logs
 i=0
 for v in sdpa optimised efficient super; do
-  timeout 250 ../scripts/device/gpu.sh $i "$NODE" app/text-classifier.mjs train-release textcls-imdb-$v \
+  timeout 250 ../scripts/device/gpu.sh $i "$NODE" app/attnzoo.mjs release train textcls-imdb-$v \
     --data data/imdb-256.bin --out work/rel/textcls-imdb-$v --budget-minutes "${1:-3}" --backend webgpu \
     --summary work/logs/textcls-imdb-$v.json > work/logs/textcls-imdb-$v.log 2>&1 &
   i=$(( i + 1 ))

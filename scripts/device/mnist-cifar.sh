@@ -17,7 +17,7 @@ start_resumable_runs vit-mnist data/mnist "$E" work/rel3
 for v in sdpa optimised efficient super; do
   # Budget: what is left less ~1.5 min for data loading, the probe's compile and three test evaluations.
   M=$(awk "BEGIN { print ($(left) - 95) / 60 }")
-  timeout $(( $(left) - 5 )) ../scripts/device/gpu.sh $(( i % 2 )) "$NODE" app/vit.mjs train-release vit-cifar10-$v \
+  timeout $(( $(left) - 5 )) ../scripts/device/gpu.sh $(( i % 2 )) "$NODE" app/attnzoo.mjs release train vit-cifar10-$v \
     --backend webgpu --data data/cifar-10-jpeg-q75.tar.gz --batch-size "$B" --budget-minutes "$M" \
     --out work/vit-cifar10-$v --tar work/rel3/vit-cifar10-$v.tar --summary $L/vit-cifar10-$v.json \
     > $L/vit-cifar10-$v.log 2>&1 &

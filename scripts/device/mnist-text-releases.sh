@@ -17,18 +17,18 @@ L=work/logs
 i=0
 for v in sdpa optimised efficient super; do
   G="../scripts/device/gpu.sh $i"; i=$(( i + 1 ))
-  timeout 540 $G "$NODE" app/vit.mjs train-release vit-mnist-$v --backend webgpu --data data/mnist \
+  timeout 540 $G "$NODE" app/attnzoo.mjs release train vit-mnist-$v --backend webgpu --data data/mnist \
     --budget-minutes 6.3 --out work/vit-mnist-$v --tar work/rel/vit-mnist-$v.tar --summary $L/vit-mnist-$v.json \
     > $L/vit-mnist-$v.log 2>&1 &
   (
-    timeout 270 $G "$NODE" app/text-classifier.mjs train-release textcls-imdb-$v --data data/imdb-256.bin \
+    timeout 270 $G "$NODE" app/attnzoo.mjs release train textcls-imdb-$v --data data/imdb-256.bin \
       --out work/rel/textcls-imdb-$v --budget-minutes 2.8 --backend webgpu --summary $L/textcls-imdb-$v.json \
       > $L/textcls-imdb-$v.log 2>&1
-    timeout 180 $G "$NODE" app/text-classifier.mjs train-release textcls-amazon-$v --data data/amazon-256.bin.gz \
+    timeout 180 $G "$NODE" app/attnzoo.mjs release train textcls-amazon-$v --data data/amazon-256.bin.gz \
       --out work/rel/textcls-amazon-$v --budget-minutes 1.6 --backend webgpu --summary $L/textcls-amazon-$v.json \
       > $L/textcls-amazon-$v.log 2>&1
     if [ $v = super ]; then
-      timeout 80 $G "$NODE" app/text-classifier.mjs finetune --from work/rel/textcls-imdb-super.tar \
+      timeout 80 $G "$NODE" app/attnzoo.mjs release finetune text-classifier --from work/rel/textcls-imdb-super.tar \
         --data data/amazon-imdbtok-256.bin.gz --epochs 1 --out work/textcls-imdb-super-ft-amazon.tar \
         --backend webgpu --summary $L/finetune-textcls-imdb-super-amazon.json > $L/finetune-text.log 2>&1
     fi
@@ -36,7 +36,7 @@ for v in sdpa optimised efficient super; do
 done
 for v in sdpa super; do
   G="../scripts/device/gpu.sh $i"; i=$(( i + 1 ))
-  timeout 540 $G "$NODE" app/seq2seq-translator.mjs train-release translator-en-es-$v \
+  timeout 540 $G "$NODE" app/attnzoo.mjs release train translator-en-es-$v \
     --data data/translator/spa-eng.s2s --out work/translator-en-es-$v --epochs 2 --minutes 5.3 \
     --batch-size 512 --lr 1e-3 --backend webgpu --summary $L/translator-en-es-$v.json \
     > $L/translator-en-es-$v.log 2>&1 &

@@ -20,7 +20,7 @@ if [ "$PROBE" = 1 ]; then
   # Same ViT step alone on a GPU with tfjs's default submit batch (15 dispatches) and with 1000.
   for sb in 15 1000; do
     g=$([ $sb = 15 ] && echo 0 || echo 1)
-    ATTNZOO_WEBGPU_SUBMIT_BATCH=$sb timeout 90 ../scripts/device/gpu.sh $g "$NODE" app/vit.mjs profile \
+    ATTNZOO_WEBGPU_SUBMIT_BATCH=$sb timeout 90 ../scripts/device/gpu.sh $g "$NODE" app/attnzoo.mjs release profile \
       vit-mnist-super --batch-size 512 --steps 10 --backend webgpu --summary $L/probe-sb$sb.json \
       > $L/probe-sb$sb.log 2>&1 &
   done
@@ -39,8 +39,8 @@ start_resumable_runs vit-mnist data/mnist "$E" work/rel
 for v in "$@"; do
   # Training budget: what is left less ~2.5 min for the greedy test decode, the beam slice and the tar.
   M=$(awk "BEGIN { print ($(left) - 150) / 60 }")
-  timeout $(( $(left) - 5 )) ../scripts/device/gpu.sh $(( i % 2 )) "$NODE" app/seq2seq-translator.mjs \
-    train-release translator-en-es-$v --data data/translator/spa-eng.s2s --out work/rel/translator-en-es-$v \
+  timeout $(( $(left) - 5 )) ../scripts/device/gpu.sh $(( i % 2 )) "$NODE" app/attnzoo.mjs \
+    release train translator-en-es-$v --data data/translator/spa-eng.s2s --out work/rel/translator-en-es-$v \
     --epochs "${TE:-12}" --minutes "$M" --batch-size 512 --lr 1e-3 --beam-sentences 500 --backend webgpu \
     --summary $L/translator-en-es-$v.json > $L/translator-en-es-$v.log 2>&1 &
   i=$(( i + 1 ))

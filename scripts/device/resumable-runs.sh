@@ -1,6 +1,6 @@
 #!/bin/sh
 # Sourced by the device call scripts (after setup.sh, with $END, $L and left() defined):
-#   start_resumable_runs <preset prefix> <data path> <epochs> <release tar folder> [train-release options]
+#   start_resumable_runs <preset prefix> <data path> <epochs> <release tar folder> [attnzoo release train options]
 # starts <prefix>-{sdpa,optimised,efficient,super} as one <epochs>-epoch schedule each, alternating
 # between two GPUs (continuing the caller's counter i). Each run trains the epochs that end by $END
 # less 40 s, checkpoints into data/ckpt/<preset> after every epoch and resumes from there, so a
@@ -10,7 +10,7 @@ start_resumable_runs() {
   prefix=$1; data=$2; epochs=$3; tars=$4; shift 4
   for v in sdpa optimised efficient super; do
     M=$(awk "BEGIN { print ($(left) - 40) / 60 }")
-    timeout $(( $(left) - 5 )) ../scripts/device/gpu.sh $(( i % 2 )) "$NODE" app/vit.mjs train-release $prefix-$v \
+    timeout $(( $(left) - 5 )) ../scripts/device/gpu.sh $(( i % 2 )) "$NODE" app/attnzoo.mjs release train $prefix-$v \
       --backend webgpu --data "$data" --epochs "$epochs" --checkpoints data/ckpt/$prefix-$v --resume \
       --time-limit-minutes "$M" --out work/$prefix-$v --tar "$tars/$prefix-$v.tar" \
       --summary $L/$prefix-$v.json "$@" > $L/$prefix-$v.log 2>&1 &

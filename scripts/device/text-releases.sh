@@ -16,18 +16,18 @@ i=0
 for v in sdpa optimised efficient super; do
   g=$(( i % GPUS )); i=$(( i + 1 ))
   G="../scripts/device/gpu.sh $g"
-  timeout 540 $G "$NODE" app/seq2seq-translator.mjs train-release translator-en-es-$v \
+  timeout 540 $G "$NODE" app/attnzoo.mjs release train translator-en-es-$v \
     --data data/translator/spa-eng.s2s --out work/translator-en-es-$v --epochs 20 --minutes "$T" \
     --backend webgpu --summary work/logs/translator-en-es-$v.json > work/logs/translator-en-es-$v.log 2>&1 &
   (
-    timeout 300 $G "$NODE" app/text-classifier.mjs train-release textcls-imdb-$v --data data/imdb-256.bin.gz \
+    timeout 300 $G "$NODE" app/attnzoo.mjs release train textcls-imdb-$v --data data/imdb-256.bin.gz \
       --out work/text/textcls-imdb-$v --budget-minutes "$I" --backend webgpu \
       --summary work/logs/textcls-imdb-$v.json > work/logs/textcls-imdb-$v.log 2>&1
-    timeout 200 $G "$NODE" app/text-classifier.mjs train-release textcls-amazon-$v --data data/amazon-256.bin.gz \
+    timeout 200 $G "$NODE" app/attnzoo.mjs release train textcls-amazon-$v --data data/amazon-256.bin.gz \
       --out work/text/textcls-amazon-$v --budget-minutes "$A" --backend webgpu \
       --summary work/logs/textcls-amazon-$v.json > work/logs/textcls-amazon-$v.log 2>&1
     if [ $v = super ]; then
-      timeout 90 $G "$NODE" app/text-classifier.mjs finetune --from work/text/textcls-imdb-super.tar \
+      timeout 90 $G "$NODE" app/attnzoo.mjs release finetune text-classifier --from work/text/textcls-imdb-super.tar \
         --data data/amazon-imdbtok-256.bin.gz --epochs 1 --out work/textcls-imdb-super-ft-amazon.tar \
         --backend webgpu --summary work/logs/finetune-imdb-super-amazon.json > work/logs/finetune.log 2>&1
     fi

@@ -14,10 +14,10 @@ mkdir -p work
 i=0
 for v in sdpa optimised efficient super; do
   g=$(( i % GPUS )); i=$(( i + 1 ))
-  timeout 555 ../scripts/device/gpu.sh $g "$NODE" app/vit.mjs train-release vit-mnist-$v --backend webgpu \
+  timeout 555 ../scripts/device/gpu.sh $g "$NODE" app/attnzoo.mjs release train vit-mnist-$v --backend webgpu \
     --data data/mnist --budget-minutes "$M" --out work/vit-mnist-$v --tar "$OUT/vit-mnist-$v.tar" \
     > work/vit-mnist-$v.log 2>&1 &
-  timeout 555 ../scripts/device/gpu.sh $g "$NODE" app/vit.mjs train-release vit-cifar10-$v --backend webgpu \
+  timeout 555 ../scripts/device/gpu.sh $g "$NODE" app/attnzoo.mjs release train vit-cifar10-$v --backend webgpu \
     --data data/cifar-10-jpeg-q75.tar.gz --budget-minutes "$C" --out work/vit-cifar10-$v \
     --tar "$OUT/vit-cifar10-$v.tar" > work/vit-cifar10-$v.log 2>&1 &
 done

@@ -9,7 +9,7 @@ function usage(): string {
     'attnzoo: Transformer model zoo on TensorFlow.js',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  attnzoo ${c.path.join(' ')}`.padEnd(30) + c.summary),
+    ...COMMANDS.map((c) => `  attnzoo ${c.path.join(' ')}`.padEnd(34) + c.summary),
     '',
     "Run 'attnzoo <command> --help' for its options.",
   ].join('\n');
