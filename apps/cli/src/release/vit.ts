@@ -407,7 +407,7 @@ function round(x: number): number {
 }
 
 function evaluateCommand(name: string, dataset: ImageDatasetName): string {
-  return `npx attnzoo-vit evaluate --from ${name} --data ${dataset}`;
+  return `npx attnzoo release evaluate vit --from ${name} --data ${dataset}`;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
