@@ -4,7 +4,7 @@
 # Amazon, and translator-en-es-{sdpa,super}. Every run sizes its epochs to its time budget.
 # Carry .gl and .device: node.xz, app/ (scripts/bundle-for-device.mjs), data/mnist (4 raw IDX,
 # xz), data/imdb-256.bin.xz, data/amazon-256.bin.gz, data/amazon-imdbtok-256.bin.gz,
-# data/translator (see each package's DEVICE.md). To fit the 64 MiB a call carries, recompress:
+# data/translator (see docs/releases/*.md). To fit the 64 MiB a call carries, recompress:
 #   zcat .device/data/imdb-256.bin.gz | xz > .device/data/imdb-256.bin.xz
 #   xz .device/data/translator/spa-eng.s2s; rm .device/data/translator/tokenizer.vocab; rm .device/app/*.wasm
 # (setup.sh unpacks every .xz). Run from the repository root:

