@@ -3,14 +3,7 @@ import { execFileSync } from 'node:child_process';
 // Bundles the attnzoo CLI into one file for a machine without Node packages (the GPU
 // machine): .device/app/attnzoo.mjs plus Dawn's native addon in .device/app/node_modules/webgpu.
 // Usage: node scripts/bundle-for-device.mjs  (then carry .device, with the xz-compressed node binary)
-import {
-  cpSync,
-  mkdirSync,
-  readdirSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
