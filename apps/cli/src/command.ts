@@ -18,6 +18,16 @@ export interface Command {
   ): Promise<void>;
 }
 
+/** The backend options every command that computes takes. */
+export const backendOptions = {
+  backend: { type: 'string', description: 'auto, tensorflow, webgpu, wasm or cpu (or $ATTNZOO_BACKEND)' },
+  'webgpu-adapter': { type: 'string', description: 'hardware or software (Mesa) WebGPU adapter' },
+  verbose: {
+    type: 'boolean',
+    description: "also show native libraries' messages while the backend is picked",
+  },
+} as const;
+
 /** A mistake in how the command was called: printed as one line, exit code 2. */
 export class UsageError extends Error {}
 

@@ -1,5 +1,5 @@
 import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
-import { type Command, intList, positiveInt, UsageError } from '../command';
+import { backendOptions, type Command, intList, positiveInt, UsageError } from '../command';
 import { PAPER_TASKS, type PaperTask, TASK_DEFAULTS, VOCABULARY_TASKS } from '../paper/tasks';
 import { modelTask } from '../tasks/common';
 import { benchAttention } from './bench-attention';
@@ -13,15 +13,6 @@ import { finetune } from './finetune';
 import { models } from './models';
 import { QUICKSTART_DEFAULTS, quickstart } from './quickstart';
 import { RELEASE_COMMANDS } from './release';
-
-const backendOptions = {
-  backend: { type: 'string', description: 'auto, tensorflow, webgpu, wasm or cpu (or $ATTNZOO_BACKEND)' },
-  'webgpu-adapter': { type: 'string', description: 'hardware or software (Mesa) WebGPU adapter' },
-  verbose: {
-    type: 'boolean',
-    description: "also show native libraries' messages while the backend is picked",
-  },
-} as const;
 
 /** A positive number (learning rates, fractions). */
 export function positiveNumber(value: string | boolean | undefined, flag: string): number {

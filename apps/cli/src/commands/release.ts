@@ -7,7 +7,7 @@ import { TRANSLATOR_PRESETS } from '@attnzoo/seq2seq-translator';
 import { RELEASE_RECIPES as TEXT_RECIPES } from '@attnzoo/text-classifier';
 import { type ImageDatasetName, RELEASE_RECIPES as VIT_RECIPES } from '@attnzoo/vit';
 import { chooseBackend, runEnvironment } from '../backend';
-import { type Command, UsageError } from '../command';
+import { backendOptions, type Command, UsageError } from '../command';
 import { commandLine, intOption, numberOption, positiveOption, type ReleaseArgs } from '../release/args';
 import * as text from '../release/text-classifier';
 import * as translator from '../release/translator';
@@ -57,15 +57,6 @@ function checkFamily(
       );
   }
 }
-
-const backendOptions = {
-  backend: { type: 'string', description: 'auto, tensorflow, webgpu, wasm or cpu (or $ATTNZOO_BACKEND)' },
-  'webgpu-adapter': { type: 'string', description: 'hardware or software (Mesa) WebGPU adapter' },
-  verbose: {
-    type: 'boolean',
-    description: "also show native libraries' messages while the backend is picked",
-  },
-} as const;
 
 const log = (line: string) => console.error(line);
 
