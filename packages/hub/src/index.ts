@@ -101,3 +101,24 @@ export async function fromPretrained(
   const files = await fetchPresetFiles(base, { ...options, manifestSha256: pin });
   return loadPresetFiles(files, base);
 }
+
+/** How a task's `fromPretrained` fetches preset files. */
+export type PresetLoader = (source: string, options?: FromPretrainedOptions) => Promise<LoadedPreset>;
+
+/**
+ * A task's preset loader, one per model family: the browser-safe `fromPretrained` until the
+ * family's Node entry calls `set` with `@attnzoo/hub/node`'s (folders, packages, disk cache).
+ * Every family installs it the same way: `setPresetLoader(fromPretrained)` in its `node.ts`.
+ */
+export function presetLoaderSlot(): {
+  load: PresetLoader;
+  set: (loader: PresetLoader) => void;
+} {
+  let loader: PresetLoader = fromPretrained;
+  return {
+    load: (source, options) => loader(source, options),
+    set: (next) => {
+      loader = next;
+    },
+  };
+}

@@ -143,3 +143,18 @@ export function encodePairs(
     dropped: sourceIds.length - n,
   };
 }
+
+/** The first `limit` pairs of encoded data (all of them when `limit` is left out or larger). */
+export function headPairs(e: EncodedPairs, limit: number | undefined): EncodedPairs {
+  if (!limit || limit >= e.count) return e;
+  const S = e.sourceLength;
+  const T = e.targetLength;
+  return {
+    ...e,
+    count: limit,
+    source: e.source.slice(0, limit * S),
+    decoderInput: e.decoderInput.slice(0, limit * T),
+    labels: e.labels.slice(0, limit * T),
+    kept: e.kept.slice(0, limit),
+  };
+}

@@ -4,39 +4,35 @@ import {
   type EpochLogs,
   MemoryCheckpointStore,
   sequenceBatches,
+  type TaskFitOptions,
   type TrainResult,
   train,
   warmupCosineLr,
 } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
-import { type EncodedPairs, encodePairs, type ParallelCorpus } from './data';
+import { type EncodedPairs, encodePairs, headPairs, type ParallelCorpus } from './data';
+import { FIT_DEFAULTS } from './presets';
 import type { TranslateOptions, Translator } from './translator';
 
-export interface FitOptions {
-  /** Pairs already encoded (pretokenized data) or raw text. */
-  train: EncodedPairs | ParallelCorpus;
+/**
+ * `Translator.fit`'s options: the ones every task takes (`lr` a peak rate or a schedule; pairs
+ * encoded or as text), plus validation BLEU, a time budget and batch widths. No `test` split:
+ * `evaluate` decodes it.
+ */
+export interface FitOptions
+  extends Omit<TaskFitOptions<EncodedPairs | ParallelCorpus>, 'validation' | 'test'> {
   /** Validation pairs for the loss (teacher forcing) and, on a slice, BLEU at each epoch end. */
   validation?: ParallelCorpus;
   /** Validation pairs encoded (else encoded from `validation`). */
   validationEncoded?: EncodedPairs;
-  epochs: number;
-  batchSize?: number;
-  /** Peak learning rate of a linear-warmup cosine schedule (default 5e-4). */
-  lr?: number;
+  /** Warm-up steps of a peak `lr` (default: a tenth of the steps, at most 1,000); `warmupFraction` also works. */
   warmupSteps?: number;
-  labelSmoothing?: number;
-  clipNorm?: number;
-  weightDecay?: number;
-  seed?: number;
   /** Sentences of `validation` translated (greedy) for val_bleu after every epoch (default 200; 0 = off). */
   bleuSentences?: number;
   bleuOptions?: TranslateOptions;
-  callbacks?: Callback[];
-  checkpoints?: CheckpointStore;
-  resume?: boolean;
   /**
    * Wall-clock budget for training, in seconds: after the first epoch the number of epochs is
-   * cut to what fits (and the cosine schedule re-aimed at it), so a run on a machine with a
+   * cut to what fits (and a peak `lr`'s cosine re-aimed at it), so a run on a machine with a
    * time limit ends with a decayed learning rate instead of being killed mid-epoch.
    */
   timeBudgetSeconds?: number;
@@ -91,10 +87,13 @@ export function pairBatches(
  * epoch a slice of the validation set is translated and scored: `val_bleu` in the epoch logs.
  */
 export async function fitTranslator(translator: Translator, options: FitOptions): Promise<TrainResult> {
-  const trainData = 'count' in options.train ? options.train : encodeCorpus(translator, options.train, true);
+  const trainData = headPairs(
+    'count' in options.train ? options.train : encodeCorpus(translator, options.train, true),
+    options.trainLimit,
+  );
   if (trainData.count === 0)
     throw new Error('No training pair fits the model lengths: check the data and max lengths.');
-  const batchSize = options.batchSize ?? 64;
+  const batchSize = options.batchSize ?? FIT_DEFAULTS.batchSize;
   const padId = translator.config.padId;
   const valData =
     options.validationEncoded ??
@@ -108,16 +107,24 @@ export async function fitTranslator(translator: Translator, options: FitOptions)
   const defaultWarmup = Math.min(1000, Math.floor(totalSteps / 10));
   const warmupSteps = Math.min(
     options.warmupSteps ??
+      (options.warmupFraction !== undefined
+        ? Math.max(1, Math.round(options.warmupFraction * totalSteps))
+        : undefined) ??
       (options.timeBudgetSeconds === undefined
         ? defaultWarmup
         : Math.min(defaultWarmup, Math.ceil(batchesPerEpoch / 10))),
     totalSteps,
   );
-  const peakLr = options.lr ?? 5e-4;
-  // Rebuilt when the time budget changes the number of epochs (the trainer calls it per step).
-  let schedule = warmupCosineLr({ peakLr, warmupSteps, totalSteps, minLr: peakLr / 20 });
+  // A schedule given is used as it is; a peak rate's is rebuilt when the time budget changes the
+  // number of epochs (the trainer calls it per step).
+  const given = typeof options.lr === 'function' ? options.lr : undefined;
+  const peakLr = typeof options.lr === 'number' ? options.lr : FIT_DEFAULTS.lr;
+  let schedule = given ?? warmupCosineLr({ peakLr, warmupSteps, totalSteps, minLr: peakLr / 20 });
   const lr = (step: number) => schedule(step);
-  const bleuN = Math.min(options.bleuSentences ?? 200, options.validation?.source.length ?? 0);
+  const bleuN = Math.min(
+    options.bleuSentences ?? FIT_DEFAULTS.bleuSentences,
+    options.validation?.source.length ?? 0,
+  );
   const bleuCallback: Callback = {
     async onEpochEnd(logs: EpochLogs) {
       if (bleuN <= 0 || !options.validation) return;
@@ -147,10 +154,10 @@ export async function fitTranslator(translator: Translator, options: FitOptions)
       numClasses: translator.config.vocabularySize,
       fromLogits: true,
       ignoreIndex: translator.config.padId,
-      labelSmoothing: options.labelSmoothing ?? 0.1,
+      labelSmoothing: options.labelSmoothing ?? FIT_DEFAULTS.labelSmoothing,
       lr,
-      clipNorm: options.clipNorm ?? 1,
-      optimizer: { type: 'adamw', weightDecay: options.weightDecay ?? 0.01 },
+      clipNorm: options.clipNorm ?? FIT_DEFAULTS.clipNorm,
+      optimizer: { type: 'adamw', weightDecay: options.weightDecay ?? FIT_DEFAULTS.weightDecay },
       // Label checks read every batch back to the CPU; the encoder above only writes valid ids.
       validateLabels: false,
       trainMetrics: false,
@@ -169,12 +176,14 @@ export async function fitTranslator(translator: Translator, options: FitOptions)
   if (fits < epochs) {
     epochs = fits;
     totalSteps = batchesPerEpoch * epochs;
-    schedule = warmupCosineLr({
-      peakLr,
-      warmupSteps: Math.min(warmupSteps, totalSteps),
-      totalSteps,
-      minLr: peakLr / 20,
-    });
+    schedule =
+      given ??
+      warmupCosineLr({
+        peakLr,
+        warmupSteps: Math.min(warmupSteps, totalSteps),
+        totalSteps,
+        minLr: peakLr / 20,
+      });
   }
   while (result.epochs < epochs) result = await run(result.epochs + 1, true, store);
   return result;

@@ -2,6 +2,7 @@ export { checkConfig, DEFAULT_CONFIG, type TranslatorConfig } from './config';
 export {
   type EncodedPairs,
   encodePairs,
+  headPairs,
   type ParallelCorpus,
   type ParallelSplits,
   type SplitOptions,
@@ -36,14 +37,18 @@ export { pythonSplit, tokenize13a } from './metrics/tokenizer-13a';
 export { buildTranslator, LAYER_NAMES, type TranslatorModels } from './model';
 export {
   type ArchitectureConfig,
+  FINETUNE_DEFAULTS,
+  FIT_DEFAULTS,
   presetArchitecture,
   RELEASE_CHECK_SENTENCES,
+  RELEASE_TRAINING,
   RELEASE_VOCABULARY_SIZE,
   TRANSLATOR_PRESETS,
 } from './presets';
 export {
   type EvaluateResult,
   PRESET_TASK_CLASS,
+  setPresetLoader,
   type TranslateOptions,
   type TranslateResult,
   type TranslationDetail,

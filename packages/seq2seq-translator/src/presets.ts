@@ -46,3 +46,29 @@ for (const [name, p] of Object.entries(TRANSLATOR_PRESETS)) {
     description: `English→Spanish, ${p.variant} attention`,
   });
 }
+
+/** `Translator.fit`'s defaults, for what its options leave out. */
+export const FIT_DEFAULTS = {
+  batchSize: 64,
+  lr: 5e-4,
+  labelSmoothing: 0.1,
+  clipNorm: 1,
+  weightDecay: 0.01,
+  /** Validation sentences translated for val_bleu after every epoch. */
+  bleuSentences: 200,
+};
+
+/** How the translator-en-es-* releases train (`attnzoo release train`), where the command leaves it out. */
+export const RELEASE_TRAINING = {
+  epochs: 15,
+  batchSize: 128,
+  lr: 7e-4,
+  labelSmoothing: 0.1,
+  seed: 1,
+  beam: 4,
+  bleuSentences: 500,
+  validationLimit: 2000,
+};
+
+/** Fine-tuning defaults of the family: a short schedule at a lower peak rate than training from scratch. */
+export const FINETUNE_DEFAULTS = { epochs: 2, batchSize: 64, lr: 1e-4, weightDecay: 0.01 };

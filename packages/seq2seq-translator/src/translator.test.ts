@@ -5,7 +5,7 @@ import { ATTENTION_VARIANTS } from '@attnzoo/attention';
 import { save } from '@attnzoo/hub/node';
 import { selectBackend } from '@attnzoo/runtime';
 import type { SentencePieceTokenizer } from '@attnzoo/tokenizer';
-import { type Batch, Rng, sequenceBatches } from '@attnzoo/train';
+import { type Batch, constantLr, Rng, sequenceBatches } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodePairs, type ParallelCorpus } from './data';
@@ -133,6 +133,23 @@ describe('training, translating and presets', () => {
     expect(lrs).toHaveLength(10);
     // Sized for 12 epochs the warm-up would be 12 steps and the first epoch would end at 10/12 of the peak.
     expect(Math.max(...lrs)).toBeCloseTo(1e-3, 6);
+    t.dispose();
+  });
+
+  it('Translator.fit takes the task options every family takes: a schedule for lr, trainLimit', async () => {
+    const t = Translator.create(tokenizer, ARCH);
+    const lrs: number[] = [];
+    const result = await t.fit({
+      train: { source: pairs.source.slice(0, 200), target: pairs.target.slice(0, 200) },
+      trainLimit: 60,
+      epochs: 1,
+      batchSize: 20,
+      lr: constantLr(2e-3),
+      bleuSentences: 0,
+      callbacks: [{ onBatchEnd: (l) => void lrs.push(l.lr) }],
+    });
+    expect(result.epochs).toBe(1);
+    expect(lrs).toEqual([2e-3, 2e-3, 2e-3]); // 60 pairs in batches of 20, at the schedule's rate
     t.dispose();
   });
 });

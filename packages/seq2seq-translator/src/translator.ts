@@ -1,16 +1,24 @@
 import {
-  fromPretrained as hubFromPretrained,
+  type FromPretrainedOptions,
   type LoadedPreset,
+  presetLoaderSlot,
   setPresetWeights,
   TOKENIZER_FILE,
 } from '@attnzoo/hub';
 import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
+import type { TrainResult } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkConfig, type TranslatorConfig } from './config';
 import { type DecodeOptions, decode } from './decoding/search';
+import { type FitOptions, fitTranslator } from './fit';
 import { type BleuScore, corpusBleu } from './metrics/bleu';
 import { type ChrfScore, corpusChrf } from './metrics/chrf';
 import { buildTranslator, type TranslatorModels } from './model';
+
+const presets = presetLoaderSlot();
+
+/** Replaces the loader `Translator.fromPretrained` uses (`@attnzoo/seq2seq-translator/node` installs folders, packages, URLs). */
+export const setPresetLoader = presets.set;
 
 /** What the translator needs from a tokenizer (SentencePieceTokenizer from @attnzoo/tokenizer fits). */
 export interface TranslatorTokenizer {
@@ -134,18 +142,17 @@ export class Translator {
     return new Translator(models, config, tokenizer);
   }
 
-  /**
-   * How presets are fetched: the browser-safe hub loader (http(s) URLs and registered names);
-   * importing '@attnzoo/seq2seq-translator/node' swaps in the Node one (folders, packages, disk cache).
-   */
-  static presetLoader: (source: string, options?: Record<string, unknown>) => Promise<LoadedPreset> = (
-    s,
-    o,
-  ) => hubFromPretrained(s, o as Parameters<typeof hubFromPretrained>[1]);
+  /** Loads a translator preset (a registered name or URL; folders and packages through the Node entry) and verifies it. */
+  static async fromPretrained(source: string, options: FromPretrainedOptions = {}): Promise<Translator> {
+    return Translator.fromPreset(await presets.load(source, options));
+  }
 
-  /** Loads a translator preset (see `presetLoader` for which sources work where) and verifies it. */
-  static async fromPretrained(source: string, options: Record<string, unknown> = {}): Promise<Translator> {
-    return Translator.fromPreset(await Translator.presetLoader(source, options));
+  /**
+   * Trains or fine-tunes with @attnzoo/train (teacher forcing, label smoothing, AdamW, warm-up +
+   * cosine from a peak `lr` or a given schedule, clipping); `val_bleu` after every epoch.
+   */
+  fit(options: FitOptions): Promise<TrainResult> {
+    return fitTranslator(this, options);
   }
 
   /** Source ids for one sentence: tokens + EOS, cut to sourceMaxLength. */

@@ -71,7 +71,7 @@ describe('TextClassifier', () => {
       { ...tiny, maxLength: 64, variant: 'efficient', dropout: 0 },
       tok,
     );
-    const r = await clf.fit({ train: spread(train, 1024), epochs: 4, batchSize: 32, peakLr: 3e-3 });
+    const r = await clf.fit({ train: spread(train, 1024), epochs: 4, batchSize: 32, lr: 3e-3 });
     expect(r.history.length).toBe(4);
     const e = await clf.evaluate(test, { limit: 300 });
     expect(e.count).toBe(Math.min(300, test.texts.length));

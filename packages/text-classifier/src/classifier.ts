@@ -2,25 +2,23 @@ import { type AttentionVariant, Dropout, modelCost } from '@attnzoo/attention';
 import type { TextSplit } from '@attnzoo/datasets';
 import {
   type FromPretrainedOptions,
-  fromPretrained as hubFromPretrained,
   type LoadedPreset,
   type PresetConfig,
+  presetLoaderSlot,
   sha256Hex,
   TOKENIZER_FILE,
 } from '@attnzoo/hub';
 import { SentencePieceTokenizer, TokenizerError } from '@attnzoo/tokenizer';
 import {
   accuracy,
-  type Callback,
-  type CheckpointStore,
   type EarlyStoppingConfig,
   evaluate as evaluateModel,
-  type LrSchedule,
+  learningRateSchedule,
   loadCheckpointWeights,
   MemoryCheckpointStore,
+  type TaskFitOptions,
   type TrainResult,
   train,
-  warmupCosineByFraction,
 } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -39,6 +37,7 @@ import {
 import { type EncodedTexts, encodedBatches, spreadLimit } from './data';
 import { buildTextClassifierModel, HEAD_LAYER, POOL_LAYER } from './model';
 import { TextPreprocessor } from './preprocessor';
+import { FIT_DEFAULTS } from './recipes';
 
 export interface Prediction {
   label: string;
@@ -53,39 +52,19 @@ export interface Prediction {
   empty: boolean;
 }
 
-export interface FitOptions {
-  train: TextSplit | EncodedTexts;
-  validation?: TextSplit | EncodedTexts;
-  test?: TextSplit | EncodedTexts;
-  epochs: number;
-  batchSize?: number;
-  peakLr?: number;
-  weightDecay?: number;
-  warmupFraction?: number;
-  clipNorm?: number;
-  labelSmoothing?: number;
-  seed?: number;
-  trainLimit?: number;
+/** `fit`'s options: the ones every task takes (`lr` a peak rate or a schedule), plus early stopping. */
+export interface FitOptions extends TaskFitOptions<TextSplit | EncodedTexts> {
   earlyStopping?: EarlyStoppingConfig;
   /** Value that picks the best epoch (default the trainer's: val_loss with validation data). */
   monitor?: string;
-  /** End with the weights of the best epoch by `monitor`, also when no early stop happened. */
+  /** End with the weights of the best epoch by `monitor`, also when no early stop happened; `checkpoints` holds it when given. */
   keepBest?: boolean;
-  callbacks?: Callback[];
-  /** A learning-rate schedule; replaces the default warm-up + cosine from `peakLr` and `warmupFraction`. */
-  lr?: LrSchedule;
-  /** Where to keep per-epoch checkpoints (and resume from, with `resume`); `keepBest` uses it too. */
-  checkpoints?: CheckpointStore;
-  resume?: boolean;
 }
 
-type PresetLoader = (source: string, options?: FromPretrainedOptions) => Promise<LoadedPreset>;
-let presetLoader: PresetLoader = hubFromPretrained;
+const presets = presetLoaderSlot();
 
-/** Replaces the loader `TextClassifier.fromPretrained` uses (`@attnzoo/text-classifier/node` installs folders/packages). */
-export function setPresetLoader(loader: PresetLoader): void {
-  presetLoader = loader;
-}
+/** Replaces the loader `TextClassifier.fromPretrained` uses (`@attnzoo/text-classifier/node` installs folders, packages, URLs). */
+export const setPresetLoader = presets.set;
 
 function isEncoded(d: TextSplit | EncodedTexts): d is EncodedTexts {
   return (d as EncodedTexts).maxLength !== undefined && (d as TextSplit).kind !== 'text';
@@ -192,7 +171,7 @@ export class TextClassifier {
     source: string,
     options: FromPretrainedOptions & { tokenizer?: SentencePieceTokenizer } = {},
   ): Promise<TextClassifier> {
-    return TextClassifier.fromPreset(await presetLoader(source, options), { tokenizer: options.tokenizer });
+    return TextClassifier.fromPreset(await presets.load(source, options), { tokenizer: options.tokenizer });
   }
 
   get variant(): AttentionVariant {
@@ -325,7 +304,7 @@ export class TextClassifier {
       return e;
     };
     const tr = spreadLimit(enc(o.train), o.trainLimit);
-    const batchSize = o.batchSize ?? 64;
+    const batchSize = o.batchSize ?? FIT_DEFAULTS.batchSize;
     const totalSteps = Math.ceil(tr.count / batchSize) * o.epochs;
     const store = o.checkpoints ?? (o.keepBest ? new MemoryCheckpointStore() : undefined);
     const result = await train({
@@ -335,16 +314,14 @@ export class TextClassifier {
       test: o.test ? encodedBatches(enc(o.test), { batchSize: 256 }) : undefined,
       epochs: o.epochs,
       seed: o.seed ?? 0,
-      optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? 0.01 },
-      lr:
-        o.lr ??
-        warmupCosineByFraction({
-          peakLr: o.peakLr ?? 1e-3,
-          warmupFraction: o.warmupFraction ?? 0.05,
-          totalSteps,
-        }),
-      clipNorm: o.clipNorm ?? 1,
-      labelSmoothing: o.labelSmoothing ?? 0,
+      optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? FIT_DEFAULTS.weightDecay },
+      lr: learningRateSchedule(o.lr, {
+        peakLr: FIT_DEFAULTS.lr,
+        warmupFraction: o.warmupFraction ?? FIT_DEFAULTS.warmupFraction,
+        totalSteps,
+      }),
+      clipNorm: o.clipNorm ?? FIT_DEFAULTS.clipNorm,
+      labelSmoothing: o.labelSmoothing ?? FIT_DEFAULTS.labelSmoothing,
       metrics: [accuracy()],
       earlyStopping: o.earlyStopping,
       monitor: o.monitor,

@@ -24,6 +24,7 @@ export {
 } from './pretokenized';
 export {
   FINETUNE_DEFAULTS,
+  FIT_DEFAULTS,
   getRecipe,
   RELEASE_RECIPES,
   RELEASE_VARIANTS,

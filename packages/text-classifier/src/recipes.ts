@@ -22,14 +22,25 @@ export interface ReleaseRecipe {
     patience: number;
   };
   /** Fine-tuning defaults when this preset is the starting point. */
-  finetune: { epochs: number; batchSize: number; peakLr: number };
+  finetune: { epochs: number; batchSize: number; lr: number; weightDecay: number };
 }
+
+/** `TextClassifier.fit`'s defaults, for what its options leave out. */
+export const FIT_DEFAULTS = {
+  batchSize: 64,
+  lr: 1e-3,
+  warmupFraction: 0.05,
+  weightDecay: 0.01,
+  clipNorm: 1,
+  labelSmoothing: 0,
+};
 
 /** Fine-tuning defaults of the family: a short schedule at a lower peak rate than training from scratch. */
 export const FINETUNE_DEFAULTS: Readonly<ReleaseRecipe['finetune']> = {
   epochs: 1,
   batchSize: 32,
-  peakLr: 3e-4,
+  lr: 3e-4,
+  weightDecay: 0.01,
 };
 
 export const RELEASE_VARIANTS: readonly AttentionVariant[] = ['sdpa', 'optimised', 'efficient', 'super'];

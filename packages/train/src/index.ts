@@ -45,6 +45,7 @@ export {
   usedLengths,
 } from './sequence-batches';
 export { type StepReplayReport, setStepReplay, stepReplayEnabled } from './step-replay';
+export { type LearningRate, learningRateSchedule, type TaskFitOptions } from './task-fit';
 export {
   type BatchLogs,
   type Callback,

@@ -1,16 +1,18 @@
 import { Dropout } from '@attnzoo/attention';
 import type { ImageSplit } from '@attnzoo/datasets';
-import type { FromPretrainedOptions, LoadedPreset, PresetConfig } from '@attnzoo/hub';
-import { fromPretrained as hubFromPretrained } from '@attnzoo/hub';
+import {
+  type FromPretrainedOptions,
+  type LoadedPreset,
+  type PresetConfig,
+  presetLoaderSlot,
+} from '@attnzoo/hub';
 import {
   accuracy,
-  type Callback,
-  type CheckpointStore,
   evaluate as evaluateModel,
-  type LrSchedule,
+  learningRateSchedule,
+  type TaskFitOptions,
   type TrainResult,
   train,
-  warmupCosineByFraction,
 } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -24,6 +26,7 @@ import { ViTBackbone } from './backbone';
 import type { ViTBackboneConfig } from './config';
 import { splitBatches } from './data-source';
 import { type ImageInput, ImagePreprocessor, type ImagePreprocessorConfig } from './preprocessor';
+import { FIT_DEFAULTS } from './presets';
 
 export interface ImageClassifierConfig {
   backbone: ViTBackboneConfig;
@@ -46,41 +49,17 @@ export interface Prediction {
   top: { label: string; index: number; probability: number }[];
 }
 
-export interface FitOptions {
-  train: ImageSplit;
-  validation?: ImageSplit;
-  test?: ImageSplit;
-  epochs: number;
-  batchSize?: number;
-  peakLr?: number;
-  /** Warm-up as a fraction of all steps (default 0.05). */
-  warmupFraction?: number;
-  weightDecay?: number;
-  labelSmoothing?: number;
-  clipNorm?: number;
-  seed?: number;
-  callbacks?: Callback[];
-  /** Use only the first N training examples. */
-  trainLimit?: number;
-  /** A learning-rate schedule; replaces the default warm-up + cosine from `peakLr` and `warmupFraction`. */
-  lr?: LrSchedule;
-  /** Where to keep per-epoch checkpoints (and resume from, with `resume`). */
-  checkpoints?: CheckpointStore;
-  resume?: boolean;
-}
+/** `fit`'s options: the ones every task takes (`lr` a peak rate or a schedule), on image splits. */
+export type FitOptions = TaskFitOptions<ImageSplit>;
 
 /** The classifier's head layer name: `withNewHead` replaces exactly this layer. */
 export const HEAD_LAYER = 'classifier_head';
 const POOL_LAYER = 'vit_pool';
 
-/** Loads preset files: the browser loader by default; `@attnzoo/vit/node` installs the Node one. */
-type PresetLoader = (source: string, options?: FromPretrainedOptions) => Promise<LoadedPreset>;
-let presetLoader: PresetLoader = hubFromPretrained;
+const presets = presetLoaderSlot();
 
-/** Replaces the loader `ImageClassifier.fromPretrained` uses (the Node entry sets folders/packages/URLs). */
-export function setPresetLoader(loader: PresetLoader): void {
-  presetLoader = loader;
-}
+/** Replaces the loader `ImageClassifier.fromPretrained` uses (`@attnzoo/vit/node` installs folders, packages, URLs). */
+export const setPresetLoader = presets.set;
 
 function buildModel(config: ImageClassifierConfig): LayersModel {
   const backbone = new ViTBackbone(config.backbone);
@@ -170,7 +149,7 @@ export class ImageClassifier {
    * browser only URLs and registered names with a URL work; import `@attnzoo/vit/node` for the rest.
    */
   static async fromPretrained(source: string, options: FromPretrainedOptions = {}): Promise<ImageClassifier> {
-    return ImageClassifier.fromPreset(await presetLoader(source, options));
+    return ImageClassifier.fromPreset(await presets.load(source, options));
   }
 
   /** What config.json of a preset of this classifier holds (besides formatVersion). */
@@ -267,7 +246,7 @@ export class ImageClassifier {
    */
   async fit(o: FitOptions): Promise<TrainResult> {
     this.checkLabels(o.train);
-    const batchSize = o.batchSize ?? 128;
+    const batchSize = o.batchSize ?? FIT_DEFAULTS.batchSize;
     const n = Math.min(o.train.count, o.trainLimit ?? o.train.count);
     const stepsPerEpoch = Math.ceil(n / batchSize);
     const totalSteps = stepsPerEpoch * o.epochs;
@@ -280,16 +259,14 @@ export class ImageClassifier {
       test: o.test ? splitBatches(o.test, this.preprocessor, { batchSize: 256 }) : undefined,
       epochs: o.epochs,
       seed: o.seed ?? 0,
-      optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? 0.05 },
-      lr:
-        o.lr ??
-        warmupCosineByFraction({
-          peakLr: o.peakLr ?? 1e-3,
-          warmupFraction: o.warmupFraction ?? 0.05,
-          totalSteps,
-        }),
-      clipNorm: o.clipNorm ?? 1,
-      labelSmoothing: o.labelSmoothing ?? 0,
+      optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? FIT_DEFAULTS.weightDecay },
+      lr: learningRateSchedule(o.lr, {
+        peakLr: FIT_DEFAULTS.lr,
+        warmupFraction: o.warmupFraction ?? FIT_DEFAULTS.warmupFraction,
+        totalSteps,
+      }),
+      clipNorm: o.clipNorm ?? FIT_DEFAULTS.clipNorm,
+      labelSmoothing: o.labelSmoothing ?? FIT_DEFAULTS.labelSmoothing,
       metrics: [accuracy()],
       callbacks: o.callbacks ?? [],
       checkpoints: o.checkpoints,

@@ -32,6 +32,7 @@ export {
 } from './preprocessor';
 export {
   FINETUNE_DEFAULTS,
+  FIT_DEFAULTS,
   getRecipe,
   type ImageDatasetName,
   RELEASE_RECIPES,

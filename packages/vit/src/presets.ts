@@ -152,11 +152,21 @@ export function releasePackageName(name: string): string {
 /** The cards' name for the seeded stratified test sample their second accuracy is measured on. */
 export const SAMPLE_SPLIT = 'test, seeded stratified sample (100 per class, seed 0)';
 
+/** `ImageClassifier.fit`'s defaults, for what its options leave out. */
+export const FIT_DEFAULTS = {
+  batchSize: 128,
+  lr: 1e-3,
+  warmupFraction: 0.05,
+  weightDecay: 0.05,
+  clipNorm: 1,
+  labelSmoothing: 0,
+};
+
 /** Fine-tuning defaults of the family: a short schedule at a lower peak rate than training from scratch. */
 export const FINETUNE_DEFAULTS = {
   epochs: 1,
   batchSize: 128,
-  peakLr: 5e-4,
+  lr: 5e-4,
   weightDecay: 0.05,
   warmupFraction: 0.1,
 };

@@ -31,7 +31,7 @@ describe('step replay (webgpu, software adapter)', () => {
       train,
       epochs: 2,
       batchSize: 64,
-      peakLr: 3e-3,
+      lr: 3e-3,
       seed: 5,
       callbacks: [{ onBatchEnd: (l: BatchLogs) => void losses.push(l.loss) }],
     });

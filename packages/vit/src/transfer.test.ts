@@ -72,7 +72,7 @@ describe('scratchLike', () => {
 describe('compareWithScratch', () => {
   const train = bars(48, 1);
   const test = bars(30, 2);
-  const settings = { train, test, epochs: 2, batchSize: 16, peakLr: 1e-2, seed: 1 };
+  const settings = { train, test, epochs: 2, batchSize: 16, lr: 1e-2, seed: 1 };
 
   it('trains both with the same steps and data, reports the difference, and the scratch run owes nothing to the pretrained weights', async () => {
     const started: TransferRunName[] = [];

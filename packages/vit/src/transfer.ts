@@ -1,5 +1,5 @@
 import type { ImageSplit } from '@attnzoo/datasets';
-import type { Callback, StepReplayReport } from '@attnzoo/train';
+import type { Callback, LearningRate, StepReplayReport } from '@attnzoo/train';
 import { ImageClassifier } from './classifier';
 
 /** The two runs of a comparison: fine-tuning the pretrained backbone, and the same ViT from random weights. */
@@ -15,7 +15,8 @@ export interface TransferComparisonOptions {
   test: ImageSplit;
   epochs: number;
   batchSize: number;
-  peakLr: number;
+  /** Peak learning rate (warm-up then cosine) or a schedule, for both runs. */
+  lr: LearningRate;
   /** Seeds the scratch backbone, both new heads (the same initial head), data order and augmentation. */
   seed: number;
   weightDecay?: number;
@@ -108,7 +109,7 @@ async function trainAndTest(
     train: o.train,
     epochs: o.epochs,
     batchSize: o.batchSize,
-    peakLr: o.peakLr,
+    lr: o.lr,
     weightDecay: o.weightDecay ?? 1e-4,
     warmupFraction: o.warmupFraction ?? 0.1,
     seed: o.seed,

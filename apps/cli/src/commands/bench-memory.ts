@@ -210,7 +210,7 @@ export async function benchMemory(o: BenchMemoryOptions): Promise<void> {
       train: data.train,
       epochs: o.epochs,
       batchSize: o.batchSize,
-      peakLr: 1e-3,
+      lr: 1e-3,
       seed: 1,
       callbacks: [sampler],
     });

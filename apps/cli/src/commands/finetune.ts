@@ -3,11 +3,21 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { modelCost } from '@attnzoo/attention';
 import { type PresetMetadata, save } from '@attnzoo/hub/node';
-import { fitTranslator, loadTranslator } from '@attnzoo/seq2seq-translator/node';
-import { loadTrainingData, spreadLimit, TextClassifier } from '@attnzoo/text-classifier/node';
+import { loadTranslator, FINETUNE_DEFAULTS as TRANSLATOR_FINETUNE } from '@attnzoo/seq2seq-translator/node';
+import {
+  loadTrainingData,
+  spreadLimit,
+  FINETUNE_DEFAULTS as TEXT_FINETUNE,
+  TextClassifier,
+} from '@attnzoo/text-classifier/node';
 import type { Callback, EpochLogs, TrainResult } from '@attnzoo/train';
 import { DiskCheckpointStore } from '@attnzoo/train/node';
-import { ImageClassifier, loadImageData, saveClassifier } from '@attnzoo/vit/node';
+import {
+  ImageClassifier,
+  loadImageData,
+  saveClassifier,
+  FINETUNE_DEFAULTS as VIT_FINETUNE,
+} from '@attnzoo/vit/node';
 import { chooseBackend } from '../backend';
 import { UsageError } from '../command';
 import { measurementEnvironment } from '../environment';
@@ -66,11 +76,11 @@ export interface FinetuneResult {
   command: string;
 }
 
-/** Task defaults when neither the flags nor --config set them. */
+/** Each family's fine-tuning defaults (its package's FINETUNE_DEFAULTS), where neither the flags nor --config set them. */
 const DEFAULTS: Record<ModelTask, { batchSize: number; lr: number; weightDecay: number }> = {
-  vit: { batchSize: 128, lr: 5e-4, weightDecay: 0.05 },
-  'text-classifier': { batchSize: 32, lr: 3e-4, weightDecay: 0.01 },
-  translator: { batchSize: 64, lr: 1e-4, weightDecay: 0.01 },
+  vit: VIT_FINETUNE,
+  'text-classifier': TEXT_FINETUNE,
+  translator: TRANSLATOR_FINETUNE,
 };
 
 interface RunContext {
@@ -225,20 +235,20 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
 
 async function finetuneTranslator(c: RunContext, out: string): Promise<Trained> {
   const s = c.settings;
-  if (s.schedule !== 'cosine')
-    throw new UsageError(
-      'finetune translator supports --schedule cosine only (the translator package trains with warm-up + cosine).',
-    );
   const translator = await loadTranslator(presetFolder(s.from));
   const data = await translationData(s.data, { train: s.trainLimit, test: s.testLimit });
   const trainCount = 'count' in data.train ? data.train.count : data.train.source.length;
   c.log(`finetune: ${trainCount} training pairs, ${data.test.source.length} test pairs (${data.source})`);
   const totalSteps = Math.ceil(trainCount / s.batchSize) * s.epochs;
-  const result = await fitTranslator(translator, {
+  const result = await translator.fit({
     train: data.train,
     epochs: s.epochs,
     batchSize: s.batchSize,
-    lr: s.lr,
+    // Cosine: the translator's own warm-up + cosine (to a twentieth of the peak); constant: the CLI's.
+    lr:
+      s.schedule === 'cosine'
+        ? s.lr
+        : learningRate({ schedule: s.schedule, peakLr: s.lr, warmup: s.warmup, totalSteps }),
     warmupSteps: Math.round(s.warmup * totalSteps),
     weightDecay: s.weightDecay,
     seed: s.seed,

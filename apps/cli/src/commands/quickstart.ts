@@ -95,7 +95,7 @@ export async function quickstart(o: QuickstartOptions): Promise<void> {
       test,
       epochs: o.epochs,
       batchSize: o.batchSize,
-      peakLr: o.lr,
+      lr: o.lr,
       seed: o.seed,
       onRunStart: (run) => print(titles[run]),
       callbacks: () => (o.json ? [] : [epochProgress(o.epochs, stepsPerEpoch, tty)]),

@@ -215,7 +215,7 @@ async function prepareImages(
         test: testSplit,
         epochs: s.epochs,
         batchSize: s.batchSize,
-        peakLr: s.lr,
+        lr: s.lr,
         weightDecay: 1e-4,
         seed,
         callbacks,

@@ -185,7 +185,7 @@ async function epochsForBudget(
     train,
     epochs: 1,
     batchSize,
-    peakLr: 1e-4,
+    lr: 1e-4,
     trainLimit: Math.min(trainExamples, batchSize * (warm + 24)),
     callbacks: [timer.callback],
   });
@@ -239,7 +239,7 @@ export async function trainRelease(o: TrainReleaseOptions): Promise<ReleaseSumma
     validation: data.splits.validation && spreadLimit(data.splits.validation, o.evalLimit),
     epochs,
     batchSize: r.training.batchSize,
-    peakLr: r.training.peakLr,
+    lr: r.training.peakLr,
     weightDecay: r.training.weightDecay,
     warmupFraction: r.training.warmupFraction,
     labelSmoothing: r.training.labelSmoothing,
@@ -485,7 +485,7 @@ export async function finetuneRelease(o: FinetuneReleaseOptions): Promise<Record
       validation: data.splits.validation && spreadLimit(data.splits.validation, o.evalLimit),
       epochs,
       batchSize: o.batchSize ?? ft.batchSize,
-      peakLr: o.lr ?? ft.peakLr,
+      lr: o.lr ?? ft.lr,
       trainLimit: o.trainLimit,
       callbacks: [{ onEpochEnd: (l) => log(`epoch ${l.epoch + 1}: loss ${l.loss.toFixed(4)}`) }],
     });

@@ -13,11 +13,14 @@ import {
   type DecodeOptions,
   type EncodedPairs,
   encodePairs,
+  FINETUNE_DEFAULTS,
   fitTranslator,
+  headPairs,
   loadTranslator,
   type ParallelCorpus,
   presetArchitecture,
   RELEASE_CHECK_SENTENCES,
+  RELEASE_TRAINING,
   RELEASE_VOCABULARY_SIZE,
   readPretokenized,
   splitParallel,
@@ -43,20 +46,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 async function readAnkiPairs(path: string, limit?: number): Promise<ParallelCorpus> {
   const split = await readAnki(await archiveEntries(resolve(path)), { limit });
   return { source: split.source, target: split.target };
-}
-
-function limited(e: EncodedPairs, limit: number | undefined): EncodedPairs {
-  if (!limit || limit >= e.count) return e;
-  const S = e.sourceLength;
-  const T = e.targetLength;
-  return {
-    ...e,
-    count: limit,
-    source: e.source.slice(0, limit * S),
-    decoderInput: e.decoderInput.slice(0, limit * T),
-    labels: e.labels.slice(0, limit * T),
-    kept: e.kept.slice(0, limit),
-  };
 }
 
 function sliceCorpus(c: ParallelCorpus, limit?: number): ParallelCorpus {
@@ -197,12 +186,13 @@ export async function trainRelease(args: ParsedArgs) {
   const tokenizer = await SentencePieceTokenizer.fromBytes(data.tokenizer);
   const architecture = architectureOf(args, preset, data);
   const translator = Translator.create(tokenizer, architecture);
-  const epochs = numberOption(args, 'epochs', 15);
-  const batchSize = numberOption(args, 'batch-size', 128);
-  const lr = numberOption(args, 'lr', 7e-4);
+  const epochs = numberOption(args, 'epochs', RELEASE_TRAINING.epochs);
+  const batchSize = numberOption(args, 'batch-size', RELEASE_TRAINING.batchSize);
+  const lr = numberOption(args, 'lr', RELEASE_TRAINING.lr);
+  const labelSmoothing = numberOption(args, 'label-smoothing', RELEASE_TRAINING.labelSmoothing);
   const trainLimit = args.options['train-limit'] ? numberOption(args, 'train-limit', 0) : undefined;
   const testLimit = args.options['test-limit'] ? numberOption(args, 'test-limit', 0) : undefined;
-  const trainData = limited(data.train, trainLimit);
+  const trainData = headPairs(data.train, trainLimit);
   log(
     `${preset}: ${translator.models.model.countParams().toLocaleString('en-US')} parameters; ${trainData.count} training pairs, ${epochs} epochs, batch ${batchSize}`,
   );
@@ -217,15 +207,21 @@ export async function trainRelease(args: ParsedArgs) {
     checkpoints: checkpointDir ? new DiskCheckpointStore(resolve(checkpointDir)) : undefined,
     resume,
     train: trainData,
-    validation: sliceCorpus(data.texts.validation, numberOption(args, 'bleu-sentences', 500)),
+    validation: sliceCorpus(
+      data.texts.validation,
+      numberOption(args, 'bleu-sentences', RELEASE_TRAINING.bleuSentences),
+    ),
     // Teacher-forced validation loss each epoch (a slice: on the CPU the 8k-way logits are slow).
-    validationEncoded: limited(data.validation, numberOption(args, 'validation-limit', 2000)),
+    validationEncoded: headPairs(
+      data.validation,
+      numberOption(args, 'validation-limit', RELEASE_TRAINING.validationLimit),
+    ),
     epochs,
     batchSize,
     lr,
-    labelSmoothing: numberOption(args, 'label-smoothing', 0.1),
-    bleuSentences: numberOption(args, 'bleu-sentences', 500),
-    seed: numberOption(args, 'seed', 1),
+    labelSmoothing,
+    bleuSentences: numberOption(args, 'bleu-sentences', RELEASE_TRAINING.bleuSentences),
+    seed: numberOption(args, 'seed', RELEASE_TRAINING.seed),
     timeBudgetSeconds: args.options.minutes ? numberOption(args, 'minutes', 0) * 60 : undefined,
     widthMultiple: args.options['width-multiple'] ? numberOption(args, 'width-multiple', 1) : undefined,
     callbacks: [
@@ -246,7 +242,7 @@ export async function trainRelease(args: ParsedArgs) {
   log(`best ${fitted.best.monitor} ${fitted.best.value?.toFixed(3)} at epoch ${fitted.best.epoch + 1}`);
   const test = sliceCorpus(data.texts.test, testLimit);
   const greedy = await translator.evaluate(test.source, test.target, { batchSize: 256, method: 'greedy' });
-  const beamWidth = numberOption(args, 'beam', 4);
+  const beamWidth = numberOption(args, 'beam', RELEASE_TRAINING.beam);
   // Beam search costs beamWidth× the launches of greedy: --beam-sentences measures it on the head
   // of the test split when the GPU time is short (greedy always covers all of it).
   const beamTest = args.options['beam-sentences']
@@ -315,7 +311,7 @@ export async function trainRelease(args: ParsedArgs) {
             epochsRequested: epochs,
             batchSize,
             lr,
-            labelSmoothing: 0.1,
+            labelSmoothing,
             trainPairs: trainData.count,
           },
           durationSeconds: round(trainSeconds, 0),
@@ -412,12 +408,12 @@ export async function finetune(args: ParsedArgs) {
   const trainLimit = args.options['train-limit'] ? numberOption(args, 'train-limit', 0) : undefined;
   const t0 = performance.now();
   await fitTranslator(translator, {
-    train: limited(data.train, trainLimit),
+    train: headPairs(data.train, trainLimit),
     validation: sliceCorpus(data.texts.validation, 200),
-    validationEncoded: limited(data.validation, 2000),
-    epochs: numberOption(args, 'epochs', 2),
-    batchSize: numberOption(args, 'batch-size', 64),
-    lr: numberOption(args, 'lr', 1e-4),
+    validationEncoded: headPairs(data.validation, 2000),
+    epochs: numberOption(args, 'epochs', FINETUNE_DEFAULTS.epochs),
+    batchSize: numberOption(args, 'batch-size', FINETUNE_DEFAULTS.batchSize),
+    lr: numberOption(args, 'lr', FINETUNE_DEFAULTS.lr),
     warmupSteps: 0,
     bleuSentences: numberOption(args, 'bleu-sentences', 200),
     callbacks: [

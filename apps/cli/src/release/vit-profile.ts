@@ -45,8 +45,8 @@ export async function profileTrainingStep(
     numClasses: recipe.numClasses,
   });
   const timer = stepTimer(4); // the first steps compile kernels
-  await clf.fit({ train: split, epochs: 1, batchSize, peakLr: 1e-4, callbacks: [timer.callback] });
-  const oneStep = () => clf.fit({ train: split, epochs: 1, batchSize, trainLimit: batchSize, peakLr: 1e-4 });
+  await clf.fit({ train: split, epochs: 1, batchSize, lr: 1e-4, callbacks: [timer.callback] });
+  const oneStep = () => clf.fit({ train: split, epochs: 1, batchSize, trainLimit: batchSize, lr: 1e-4 });
   const info = await tf.profile(async () => {
     await oneStep();
     return [];
