@@ -11,7 +11,6 @@ import { save } from '@attnzoo/hub/node';
 import {
   corpusBleu,
   type DecodeOptions,
-  type EncodedPairs,
   encodePairs,
   FINETUNE_DEFAULTS,
   fitTranslator,
