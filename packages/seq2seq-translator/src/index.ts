@@ -1,3 +1,4 @@
+export { buildTranslator, LAYER_NAMES, type TranslatorModels } from './backbone';
 export { checkConfig, DEFAULT_CONFIG, type TranslatorConfig } from './config';
 export {
   type EncodedPairs,
@@ -34,7 +35,6 @@ export {
 } from './metrics/bleu';
 export { type ChrfOptions, type ChrfScore, corpusChrf } from './metrics/chrf';
 export { pythonSplit, tokenize13a } from './metrics/tokenizer-13a';
-export { buildTranslator, LAYER_NAMES, type TranslatorModels } from './model';
 export {
   type ArchitectureConfig,
   FINETUNE_DEFAULTS,

@@ -8,12 +8,12 @@ import {
 import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import type { TrainResult } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
+import { buildTranslator, type TranslatorModels } from './backbone';
 import { checkConfig, type TranslatorConfig } from './config';
 import { type DecodeOptions, decode } from './decoding/search';
 import { type FitOptions, fitTranslator } from './fit';
 import { type BleuScore, corpusBleu } from './metrics/bleu';
 import { type ChrfScore, corpusChrf } from './metrics/chrf';
-import { buildTranslator, type TranslatorModels } from './model';
 
 const presets = presetLoaderSlot();
 

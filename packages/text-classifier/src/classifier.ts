@@ -28,6 +28,7 @@ import {
   layers,
   type SymbolicTensor,
 } from '@tensorflow/tfjs-layers';
+import { buildTextClassifierModel, HEAD_LAYER, POOL_LAYER } from './backbone';
 import {
   type TextClassifierConfig,
   type TextClassifierOptions,
@@ -35,9 +36,8 @@ import {
   validateConfig,
 } from './config';
 import { type EncodedTexts, encodedBatches, spreadLimit } from './data';
-import { buildTextClassifierModel, HEAD_LAYER, POOL_LAYER } from './model';
 import { TextPreprocessor } from './preprocessor';
-import { FIT_DEFAULTS } from './recipes';
+import { FIT_DEFAULTS } from './presets';
 
 export interface Prediction {
   label: string;

@@ -9,8 +9,8 @@ import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import type { TextPreprocessorConfig } from './config';
 import type { EncodedTexts } from './data';
 import { TextPreprocessor } from './preprocessor';
+import { type ReleaseDataset, SPLIT_NOTES } from './presets';
 import { decodePretokenized, isPretokenized } from './pretokenized';
-import { type ReleaseDataset, SPLIT_NOTES } from './recipes';
 
 /** The Amazon polarity test head read beside the multi-domain archive when present. */
 export const POLARITY_FILE = 'amazon-polarity-test-head.ft.txt.gz';

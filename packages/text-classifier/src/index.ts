@@ -1,7 +1,8 @@
-// Browser-safe core: model, preprocessor, classifier task, recipes, pretokenized data codec.
+// Browser-safe core: backbone, preprocessor, classifier task, presets (recipes and registration), pretokenized data codec.
 import '@attnzoo/attention';
 import './presets';
 
+export { buildTextClassifierModel, HEAD_LAYER, INPUT_NAME, POOL_LAYER } from './backbone';
 export { type FitOptions, type Prediction, setPresetLoader, TextClassifier } from './classifier';
 export {
   DEFAULT_PREPROCESSOR,
@@ -12,16 +13,7 @@ export {
   validateConfig,
 } from './config';
 export { type EncodedTexts, encodedBatches, selectRows, spreadLimit } from './data';
-export { buildTextClassifierModel, HEAD_LAYER, INPUT_NAME, POOL_LAYER } from './model';
 export { cleanText, TextPreprocessor } from './preprocessor';
-export {
-  decodePretokenized,
-  encodePretokenized,
-  isPretokenized,
-  PRETOKENIZED_MAGIC,
-  type Pretokenized,
-  type PretokenizedHeader,
-} from './pretokenized';
 export {
   FINETUNE_DEFAULTS,
   FIT_DEFAULTS,
@@ -31,4 +23,12 @@ export {
   type ReleaseDataset,
   type ReleaseRecipe,
   SPLIT_NOTES,
-} from './recipes';
+} from './presets';
+export {
+  decodePretokenized,
+  encodePretokenized,
+  isPretokenized,
+  PRETOKENIZED_MAGIC,
+  type Pretokenized,
+  type PretokenizedHeader,
+} from './pretokenized';

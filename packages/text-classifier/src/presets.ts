@@ -1,4 +1,5 @@
 import type { AttentionVariant } from '@attnzoo/attention';
+import { registerPreset } from '@attnzoo/hub';
 import type { TextClassifierOptions } from './config';
 
 export type ReleaseDataset = 'imdb' | 'amazon-multidomain';
@@ -102,3 +103,14 @@ export const SPLIT_NOTES: Record<ReleaseDataset, string> = {
   'amazon-multidomain':
     'Blitzer et al. multi-domain (books, dvd, electronics, kitchen; 8,000 labelled reviews): no official split, so @attnzoo/datasets deriveSplits seed 42: test 10 % (800), validation 10 % of the rest, train the remainder; also evaluated on the first 6,459 lines of the Amazon Review Polarity test split',
 };
+
+// Each release is an npm package @attnzoo/model-<name> holding the preset in preset/, so
+// `TextClassifier.fromPretrained('textcls-imdb-super')` finds it once installed.
+for (const r of Object.values(RELEASE_RECIPES)) {
+  registerPreset({
+    name: r.name,
+    package: `@attnzoo/model-${r.name}`,
+    task: 'text-classification',
+    description: `${r.dataset} sentiment, ${r.variant} attention`,
+  });
+}

@@ -1,5 +1,5 @@
 import '@attnzoo/attention';
-import './register';
+import './presets';
 
 export { ViTBackbone } from './backbone';
 export {

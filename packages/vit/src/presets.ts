@@ -1,4 +1,5 @@
 import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
+import { registerPreset } from '@attnzoo/hub';
 import type { ViTBackboneConfig } from './config';
 import type { ImagePreprocessorConfig } from './preprocessor';
 
@@ -170,3 +171,14 @@ export const FINETUNE_DEFAULTS = {
   weightDecay: 0.05,
   warmupFraction: 0.1,
 };
+
+// Released presets load by name from their model-release packages (`npm install @attnzoo/model-<name>`).
+for (const recipe of Object.values(RELEASE_RECIPES)) {
+  if (!recipe.released) continue;
+  registerPreset({
+    name: recipe.name,
+    package: releasePackageName(recipe.name),
+    task: 'image-classification',
+    description: recipe.description,
+  });
+}

@@ -2,8 +2,8 @@ import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
 import { selectBackend } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildTranslator, type TranslatorModels } from '../backbone';
 import type { TranslatorConfig } from '../config';
-import { buildTranslator, type TranslatorModels } from '../model';
 import { beamSearchDecode, greedyDecode } from './search';
 import { CachedStepDecoder, FullStepDecoder } from './step-decoder';
 

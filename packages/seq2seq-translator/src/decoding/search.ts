@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { TranslatorModels } from '../backbone';
 import type { TranslatorConfig } from '../config';
-import type { TranslatorModels } from '../model';
 import { CachedStepDecoder, type DecodingCache, FullStepDecoder, type StepDecoder } from './step-decoder';
 
 export interface DecodeOptions {

@@ -1,8 +1,8 @@
 import { MASKED_SCORE } from '@attnzoo/attention';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, layers } from '@tensorflow/tfjs-layers';
+import { LAYER_NAMES, type TranslatorModels } from '../backbone';
 import type { TranslatorConfig } from '../config';
-import { LAYER_NAMES, type TranslatorModels } from '../model';
 
 /**
  * One decoding step at a time for N rows (sentences × beams). `step` takes the last token of
