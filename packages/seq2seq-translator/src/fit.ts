@@ -10,7 +10,7 @@ import {
   warmupCosineLr,
 } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
-import { type EncodedPairs, encodePairs, headPairs, type ParallelCorpus } from './data';
+import { type EncodedPairs, headPairs, type ParallelCorpus } from './data';
 import { FIT_DEFAULTS } from './presets';
 import type { TranslateOptions, Translator } from './translator';
 
@@ -40,20 +40,13 @@ export interface FitOptions
   widthMultiple?: number;
 }
 
+/** Pairs encoded by the translator's preprocessor (kept for callers of the function form). */
 export function encodeCorpus(
   translator: Translator,
   corpus: ParallelCorpus,
   dropLong: boolean,
 ): EncodedPairs {
-  const t = translator.tokenizer;
-  const c = translator.config;
-  return encodePairs(
-    corpus.source.map((s) => t.encode(s)),
-    corpus.target.map((s) => t.encode(s)),
-    { padId: c.padId, bosId: c.bosId, eosId: c.eosId },
-    { sourceLength: c.sourceMaxLength, targetLength: c.targetMaxLength },
-    { dropLong },
-  );
+  return translator.preprocessor.encodePairs(corpus, dropLong);
 }
 
 /**

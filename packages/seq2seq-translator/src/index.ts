@@ -35,6 +35,7 @@ export {
 } from './metrics/bleu';
 export { type ChrfOptions, type ChrfScore, corpusChrf } from './metrics/chrf';
 export { pythonSplit, tokenize13a } from './metrics/tokenizer-13a';
+export { TranslatorPreprocessor, type TranslatorTokenizer } from './preprocessor';
 export {
   type ArchitectureConfig,
   FINETUNE_DEFAULTS,
@@ -53,5 +54,4 @@ export {
   type TranslateResult,
   type TranslationDetail,
   Translator,
-  type TranslatorTokenizer,
 } from './translator';

@@ -14,24 +14,12 @@ import { type DecodeOptions, decode } from './decoding/search';
 import { type FitOptions, fitTranslator } from './fit';
 import { type BleuScore, corpusBleu } from './metrics/bleu';
 import { type ChrfScore, corpusChrf } from './metrics/chrf';
+import { TranslatorPreprocessor, type TranslatorTokenizer } from './preprocessor';
 
 const presets = presetLoaderSlot();
 
 /** Replaces the loader `Translator.fromPretrained` uses (`@attnzoo/seq2seq-translator/node` installs folders, packages, URLs). */
 export const setPresetLoader = presets.set;
-
-/** What the translator needs from a tokenizer (SentencePieceTokenizer from @attnzoo/tokenizer fits). */
-export interface TranslatorTokenizer {
-  readonly vocabularySize: number;
-  readonly padId: number;
-  readonly unkId: number;
-  readonly bosId: number;
-  readonly eosId: number;
-  encode(text: string): number[];
-  decode(ids: ArrayLike<number>): string;
-  /** The serialized model, shipped in presets as tokenizer.model. */
-  readonly bytes?: Uint8Array;
-}
 
 export interface TranslateOptions extends DecodeOptions {
   /** Sentences per decoding batch (default 64; beam search multiplies rows by the beam width). */
@@ -81,24 +69,16 @@ export const PRESET_TASK_CLASS = 'attnzoo.seq2seq-translator.Translator';
  * tokenizer. `translate` works on raw strings and returns detokenized text.
  */
 export class Translator {
+  /** Encodes sentences for the model and decodes its output (the tokenizer, checked against the config). */
+  readonly preprocessor: TranslatorPreprocessor;
+
   constructor(
     readonly models: TranslatorModels,
     readonly config: TranslatorConfig,
     readonly tokenizer: TranslatorTokenizer,
   ) {
     checkConfig(config);
-    for (const key of ['padId', 'bosId', 'eosId', 'unkId'] as const) {
-      if (tokenizer[key] !== config[key]) {
-        throw new Error(
-          `The tokenizer's ${key} (${tokenizer[key]}) differs from the model config's (${config[key]}).`,
-        );
-      }
-    }
-    if (tokenizer.vocabularySize !== config.vocabularySize) {
-      throw new Error(
-        `The tokenizer has ${tokenizer.vocabularySize} pieces but the model ${config.vocabularySize}: use the tokenizer it was trained with.`,
-      );
-    }
+    this.preprocessor = new TranslatorPreprocessor(tokenizer, config);
   }
 
   /** A fresh (untrained) translator for `tokenizer`, with the given architecture. */
@@ -157,23 +137,7 @@ export class Translator {
 
   /** Source ids for one sentence: tokens + EOS, cut to sourceMaxLength. */
   encodeSource(text: string, onLong: 'truncate' | 'error' = 'truncate') {
-    if (typeof text !== 'string')
-      throw new Error(`translate expects strings, got ${text === null ? 'null' : typeof text}.`);
-    const ids = this.tokenizer.encode(text);
-    const unknownTokens = ids.filter((id) => id === this.config.unkId).length;
-    const room = this.config.sourceMaxLength - 1;
-    const truncated = ids.length > room;
-    if (truncated && onLong === 'error') {
-      throw new Error(
-        `Input has ${ids.length} tokens but the encoder takes at most ${room} (+ end of sentence): shorten it or use onLongInput: 'truncate'.`,
-      );
-    }
-    return {
-      ids: [...ids.slice(0, room), this.config.eosId],
-      truncated,
-      unknownTokens,
-      empty: ids.length === 0,
-    };
+    return this.preprocessor.encodeSource(text, onLong);
   }
 
   /**
@@ -209,7 +173,7 @@ export class Translator {
       try {
         const out = await decode(this.models, this.config, source, options);
         rows.forEach((i, r) => {
-          details[i].text = this.tokenizer.decode(out.tokens[r]);
+          details[i].text = this.preprocessor.decode(out.tokens[r]);
           details[i].tokens = out.tokens[r].length;
           details[i].finished = out.finished[r];
           outputTokens += out.tokens[r].length + (out.finished[r] ? 1 : 0);
