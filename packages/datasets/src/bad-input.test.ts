@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { ANKI, IMDB, testData } from '@attnzoo/fixtures';
 import { gzipSync, zipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DatasetError, gunzipBytes, parseIdx, readDataset, readTar, readZip } from '../src';
-import { loadDataset } from '../src/node';
-import { makeIdx, makeTar, makeTarGz, tempDir } from './helpers';
+import { DatasetError, gunzipBytes, parseIdx, readDataset, readTar, readZip } from '.';
+import { loadDataset } from './node';
+import { makeIdx, makeTar, makeTarGz, tempDir } from './testing/helpers';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => {

@@ -2,9 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseCsv, readCifarBinary, readTar } from '../src';
-import { loadDataset } from '../src/node';
-import { makeTar, makeTarGz, tempDir } from './helpers';
+import { parseCsv, readCifarBinary, readTar } from '.';
+import { loadDataset } from './node';
+import { makeTar, makeTarGz, tempDir } from './testing/helpers';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeEach(() => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTar } from '../test/helpers';
+import { makeTar } from './testing/helpers';
 import { DatasetError } from './errors';
 import { DEFAULT_DATASET_LIMITS, setDatasetLimits } from './limits';
 import { directoryEntries } from './node/files';

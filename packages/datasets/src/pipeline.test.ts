@@ -9,7 +9,7 @@ import {
   seededShuffle,
   splitTrainValidation,
   type TextSplit,
-} from '../src';
+} from '.';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -3,7 +3,7 @@ import { corpus, expectCleanFailure, fuzz } from '@attnzoo/fixtures/fuzz';
 import fc from 'fast-check';
 import { encode } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { makeTar } from '../test/helpers';
+import { makeTar } from './testing/helpers';
 import { DatasetError } from './errors';
 import type { ArchiveEntry } from './parsers/tar';
 import { readTar } from './parsers/tar';

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AMAZON, ANKI, CIFAR10, DATA_FILES, IMDB, POLARITY, testData } from '@attnzoo/fixtures';
 import { describe, expect, it } from 'vitest';
-import { loadDataset, mnistFromNpm } from '../src/node';
-import { fashionDir } from './helpers';
+import { loadDataset, mnistFromNpm } from './node';
+import { fashionDir } from './testing/helpers';
 
 // The real data sets: the full archives when present (ATTNZOO_DATA_DIR, else ../shared/data),
 // the committed slices of packages/fixtures otherwise. Counts and first records come from the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readTar, writeTar } from '../src/index';
+import { readTar, writeTar } from './index';
 
 describe('writeTar', () => {
   it('writes what readTar reads back, long paths (ustar prefix) included, byte-for-byte stable', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { epochsWithinBudget, stepTimer } from '../src/index';
-import type { BatchLogs } from '../src/trainer';
+import { epochsWithinBudget, stepTimer } from './index';
+import type { BatchLogs } from './trainer';
 
 const batch = (seconds: number) => ({ seconds }) as BatchLogs;
 

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accuracy, jsonlLog, progressBar, train } from '../src/node';
-import { blobSource, maxAbsDiff, tinyModel, useCpu, weightsOf } from './helpers';
+import { accuracy, jsonlLog, progressBar, train } from './node';
+import { blobSource, maxAbsDiff, tinyModel, useCpu, weightsOf } from './testing/helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'attnzoo-train-'));
 beforeAll(useCpu);

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointError, DiskCheckpointStore, train } from '../src/node';
-import { blobSource, tinyModel, useCpu } from './helpers';
+import { CheckpointError, DiskCheckpointStore, train } from './node';
+import { blobSource, tinyModel, useCpu } from './testing/helpers';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const tsxLoader = pathToFileURL(join(here, '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
@@ -72,7 +72,7 @@ describe('one training per checkpoint folder', () => {
     const dir = tempDir();
     const child = spawn(
       process.execPath,
-      ['--import', tsxLoader, join(here, 'fixtures', 'lock-child.ts'), dir],
+      ['--import', tsxLoader, join(here, 'testing', 'lock-child.ts'), dir],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CheckpointError, DiskCheckpointStore, train } from '../src/node';
-import { blobSource, maxAbsDiff, tinyModel, useCpu, weightsOf } from './helpers';
+import { CheckpointError, DiskCheckpointStore, train } from './node';
+import { blobSource, maxAbsDiff, tinyModel, useCpu, weightsOf } from './testing/helpers';
 
 // Writes fail on demand: the next `open` for writing of a path containing `failOn.suffix` rejects
 // with that errno, as a full disk (ENOSPC) or a folder turned read-only (EACCES) would. The test

@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BatchSource,
-  DiskCheckpointStore,
-  MemoryCheckpointStore,
-  tensorBatches,
-  train,
-} from '../src/node';
-import { blobSource, blobs, maxAbsDiff, tinyModel, useCpu, weightsOf } from './helpers';
+import { type BatchSource, DiskCheckpointStore, MemoryCheckpointStore, tensorBatches, train } from './node';
+import { blobSource, blobs, maxAbsDiff, tinyModel, useCpu, weightsOf } from './testing/helpers';
 
 const dirs: string[] = [];
 const tempDir = () => {

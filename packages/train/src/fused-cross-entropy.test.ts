@@ -11,8 +11,8 @@ import {
   setFusedCrossEntropyEnabled,
   sparseCrossEntropy,
   train,
-} from '../src/index';
-import { blobSource, maxAbsDiff, tinyModel, weightsOf } from './helpers';
+} from './index';
+import { blobSource, maxAbsDiff, tinyModel, weightsOf } from './testing/helpers';
 
 /**
  * The fused softmax cross-entropy on webgpu (Mesa's software adapter runs the WGSL kernels) against

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accuracy, sparseCrossEntropy, topKAccuracy } from '../src/index';
-import { useCpu } from './helpers';
+import { accuracy, sparseCrossEntropy, topKAccuracy } from './index';
+import { useCpu } from './testing/helpers';
 
 beforeAll(useCpu);
 

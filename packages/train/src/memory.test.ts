@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accuracy, MemoryCheckpointStore, topKAccuracy, train } from '../src/index';
-import { blobSource, tinyModel, useCpu } from './helpers';
+import { accuracy, MemoryCheckpointStore, topKAccuracy, train } from './index';
+import { blobSource, tinyModel, useCpu } from './testing/helpers';
 
 beforeAll(useCpu);
 

@@ -1,13 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  MemoryCheckpointStore,
-  NonFiniteLossError,
-  sparseCrossEntropy,
-  tensorBatches,
-  train,
-} from '../src/index';
-import { blobSource, blobs, maxAbsDiff, tinyModel, useCpu, weightsOf } from './helpers';
+import { MemoryCheckpointStore, NonFiniteLossError, sparseCrossEntropy, tensorBatches, train } from './index';
+import { blobSource, blobs, maxAbsDiff, tinyModel, useCpu, weightsOf } from './testing/helpers';
 
 beforeAll(useCpu);
 

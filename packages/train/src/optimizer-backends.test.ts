@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { AdamW } from '../src/index';
+import { AdamW } from './index';
 
 /**
  * The flat update concatenates every weight into one vector and splits it back: WebGPU's concat

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AdamW } from '../src/index';
-import { useCpu } from './helpers';
+import { AdamW } from './index';
+import { useCpu } from './testing/helpers';
 
 beforeAll(useCpu);
 

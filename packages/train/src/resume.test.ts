@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accuracy, DiskCheckpointStore, train } from '../src/node';
-import { blobSource, tinyModel, useCpu, weightsOf } from './helpers';
+import { accuracy, DiskCheckpointStore, train } from './node';
+import { blobSource, tinyModel, useCpu, weightsOf } from './testing/helpers';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 // node with tsx's loader, not the tsx CLI: that CLI runs the script in a second process, which a
@@ -27,14 +27,10 @@ afterAll(() => {
 function runChild(dir: string, env: Record<string, string>, kill: boolean) {
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>(
     (resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', tsxLoader, join(here, 'fixtures', 'child.ts'), dir],
-        {
-          env: { ...process.env, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
+      const child = spawn(process.execPath, ['--import', tsxLoader, join(here, 'testing', 'child.ts'), dir], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => {

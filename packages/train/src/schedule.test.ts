@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { constantLr, train, warmupCosineByFraction, warmupCosineLr } from '../src/index';
-import { blobSource, tinyModel, useCpu } from './helpers';
+import { constantLr, train, warmupCosineByFraction, warmupCosineLr } from './index';
+import { blobSource, tinyModel, useCpu } from './testing/helpers';
 
 beforeAll(useCpu);
 

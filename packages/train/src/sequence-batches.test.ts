@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Batch, type PaddedIds, Rng, sequenceBatches } from '../src/index';
-import { useCpu } from './helpers';
+import { type Batch, type PaddedIds, Rng, sequenceBatches } from './index';
+import { useCpu } from './testing/helpers';
 
 const PAD = 0;
 

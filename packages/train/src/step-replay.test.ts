@@ -2,8 +2,8 @@ import { selectBackend } from '@attnzoo/runtime';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Callback, setStepReplay, type TrainResult, train } from '../src/index';
-import { blobSource, tinyModel, weightsOf } from './helpers';
+import { type Callback, setStepReplay, type TrainResult, train } from './index';
+import { blobSource, tinyModel, weightsOf } from './testing/helpers';
 
 // Replayed steps must be the op-by-op steps exactly (same kernels, same buffers, same inputs), on
 // the software adapter; what cannot be replayed runs op by op and says why.

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { EpochLogs } from '../src/index';
+import type { EpochLogs } from './index';
 import {
   accuracy,
   MemoryCheckpointStore,
@@ -7,8 +7,8 @@ import {
   TrainingPaused,
   train,
   warmupCosineLr,
-} from '../src/index';
-import { blobSource, maxAbsDiff, tinyModel, useCpu, weightsOf } from './helpers';
+} from './index';
+import { blobSource, maxAbsDiff, tinyModel, useCpu, weightsOf } from './testing/helpers';
 
 beforeAll(useCpu);
 

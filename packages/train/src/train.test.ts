@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accuracy, topKAccuracy, train } from '../src/index';
-import { blobSource, maxAbsDiff, tinyModel, useCpu, weightsOf } from './helpers';
+import { accuracy, topKAccuracy, train } from './index';
+import { blobSource, maxAbsDiff, tinyModel, useCpu, weightsOf } from './testing/helpers';
 
 beforeAll(useCpu);
 

@@ -1,8 +1,8 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { train } from '../src/index';
-import { blobSource, maxAbsDiff, tinyModel, weightsOf } from './helpers';
+import { train } from './index';
+import { blobSource, maxAbsDiff, tinyModel, weightsOf } from './testing/helpers';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');

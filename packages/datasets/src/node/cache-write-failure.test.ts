@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { downloadFile } from '../src/node';
-import { tempDir } from './helpers';
+import { downloadFile } from '../node';
+import { tempDir } from '../testing/helpers';
 
 // The next write stream opened on a path containing `failOn.part` fails once its first bytes
 // arrive, as on a full disk (ENOSPC): injected, since a test running as root cannot make a folder

@@ -6,12 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachePath, downloadFile, fetchDataset } from '../src/node';
-import { tempDir } from './helpers';
+import { cachePath, downloadFile, fetchDataset } from '../node';
+import { tempDir } from '../testing/helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // node with tsx's loader (not the tsx CLI, whose second process a SIGKILL would leave running)
-const tsxLoader = pathToFileURL(join(here, '../../../node_modules/tsx/dist/loader.mjs')).href;
+const tsxLoader = pathToFileURL(join(here, '../../../../node_modules/tsx/dist/loader.mjs')).href;
 const FILE = 'cifar-10-binary.tar.gz';
 const body = randomBytes(256 * 1024);
 const sha256 = createHash('sha256').update(body).digest('hex');
@@ -61,7 +61,7 @@ function child(cacheDir: string, onDownloading?: (kill: () => void) => void): Pr
   return new Promise((resolve, reject) => {
     const p = spawn(
       process.execPath,
-      ['--import', tsxLoader, join(here, 'fixtures', 'fetch-child.ts'), url, cacheDir, sha256],
+      ['--import', tsxLoader, join(here, '..', 'testing', 'fetch-child.ts'), url, cacheDir, sha256],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

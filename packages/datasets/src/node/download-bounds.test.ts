@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_DATASET_LIMITS, downloadFile, setDatasetLimits } from '../src/node';
-import { redirectRefusal } from '../src/node/download';
-import { tempDir } from './helpers';
+import { DEFAULT_DATASET_LIMITS, downloadFile, setDatasetLimits } from '../node';
+import { tempDir } from '../testing/helpers';
+import { redirectRefusal } from './download';
 
 let tmp: ReturnType<typeof tempDir>;
 let server: Server | undefined;

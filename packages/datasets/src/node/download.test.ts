@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cachePath, type DownloadProgress, downloadFile, loadDataset, resolveCacheDir } from '../src/node';
-import { tempDir } from './helpers';
+import { cachePath, type DownloadProgress, downloadFile, loadDataset, resolveCacheDir } from '../node';
+import { tempDir } from '../testing/helpers';
 
 interface Served {
   url: string;

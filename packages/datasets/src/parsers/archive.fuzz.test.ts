@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { corpus, expectCleanFailure, fuzz, hostileBytes } from '@attnzoo/fixtures/fuzz';
 import { gzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { makeTar } from '../../test/helpers';
+import { makeTar } from '../testing/helpers';
 import { DatasetError } from '../errors';
 import { gunzipStream } from './gzip';
 import type { ArchiveEntry } from './tar';

@@ -2,7 +2,7 @@ import { expectCleanFailure, fuzz, hostileBytes } from '@attnzoo/fixtures/fuzz';
 import { gzipSync } from 'fflate';
 import { encode } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { makeIdx } from '../../test/helpers';
+import { makeIdx } from '../testing/helpers';
 import { DatasetError } from '../errors';
 import { parseCifarBinary } from './cifar';
 import { gunzipBytes } from './gzip';

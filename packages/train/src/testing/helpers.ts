@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { type BatchSource, Rng, tensorBatches, withSeededRandom } from '../src/index';
+import { type BatchSource, Rng, tensorBatches, withSeededRandom } from '../index';
 
 export async function useCpu(): Promise<void> {
   await tf.setBackend('cpu');
