@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fusedAttentionCallCount, MultiHeadAttention, type MultiHeadAttentionArgs } from './index';
+import { MultiHeadAttention, type MultiHeadAttentionArgs } from './index';
+import { fusedAttentionCallCount } from './kernels';
 import { TEST_BACKENDS, tolerance, useBackend } from './testing/backends';
 import { identity, maxAbsDiff, randomMatrix, referenceWeightsOf, setWeight } from './testing/layer-weights';
 import { type Matrix, matmul, referenceAttention } from './testing/reference-attention';

@@ -1,9 +1,5 @@
-import {
-  Dropout,
-  SequencePooling,
-  setFusedDropoutEnabled,
-  TransformerEncoderBlock,
-} from '@attnzoo/attention';
+import { Dropout, SequencePooling, TransformerEncoderBlock } from '@attnzoo/attention';
+import { setFusedDropoutEnabled } from '@attnzoo/attention/kernels';
 import { selectBackend, webgpuCensus } from '@attnzoo/runtime';
 import { Rng, tensorBatches, train, withSeededRandom } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';

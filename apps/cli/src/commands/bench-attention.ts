@@ -1,4 +1,4 @@
-import { type AttentionBenchmarkRow, benchmarkAttention } from '@attnzoo/attention';
+import { type AttentionBenchmarkRow, benchmarkAttention } from '@attnzoo/attention/bench';
 import { chooseBackend } from '../backend';
 import { measurementEnvironment } from '../environment';
 import { markdownTable } from '../report/markdown-table';

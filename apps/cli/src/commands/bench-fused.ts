@@ -1,4 +1,4 @@
-import { benchmarkFusedAttention, fusedBenchmarkMarkdown } from '@attnzoo/attention';
+import { benchmarkFusedAttention, fusedBenchmarkMarkdown } from '@attnzoo/attention/bench';
 import { chooseBackend } from '../backend';
 import { measurementEnvironment } from '../environment';
 import { writeReport } from '../report/write-report';
