@@ -23,7 +23,14 @@ export {
 } from './node/download';
 export { loadPresetDir } from './node/folder';
 export { findInstalledPackage, packagePresetDir } from './node/packages';
-export { type SaveOptions, type SaveResult, save, writeFolderAtomic } from './node/save';
+export {
+  type PresetTask,
+  type SaveOptions,
+  type SaveResult,
+  save,
+  savePreset,
+  writeFolderAtomic,
+} from './node/save';
 
 // ---------------------------------------------------------------------------------------------
 // fromPretrained

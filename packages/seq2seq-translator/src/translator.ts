@@ -213,6 +213,11 @@ export class Translator {
   }
 
   /** config.json contents for hub's save(). */
+  /** The training model (encoder and decoder, teacher-forced): what a preset saves. */
+  get model() {
+    return this.models.model;
+  }
+
   presetConfig() {
     return { task: { className: PRESET_TASK_CLASS, config: { ...this.config } as Record<string, unknown> } };
   }

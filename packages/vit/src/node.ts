@@ -2,7 +2,7 @@
 // and https:// URLs and installed model-release packages, and saved to folders. Training,
 // packing and evaluating the vit-* releases is tooling: `attnzoo release` in apps/cli.
 import type { PresetMetadata } from '@attnzoo/hub';
-import { fromPretrained, save } from '@attnzoo/hub/node';
+import { fromPretrained, savePreset } from '@attnzoo/hub/node';
 import { type ImageClassifier, setPresetLoader } from './classifier';
 
 setPresetLoader(fromPretrained);
@@ -15,16 +15,15 @@ export {
 } from './datasets-node';
 export * from './index';
 
-/** Saves a classifier as a preset folder (config.json from the classifier, float16 weights by default). */
-export async function saveClassifier(
+/**
+ * Saves a classifier as a preset folder (float16 weights by default): `savePreset` from
+ * `@attnzoo/hub/node`, which saves every family's task the same way.
+ */
+export function saveClassifier(
   classifier: ImageClassifier,
   dir: string,
   metadata: PresetMetadata,
   options: { float16?: boolean; overwrite?: boolean } = {},
 ) {
-  return save(classifier.model, dir, metadata, {
-    config: classifier.presetConfig(),
-    float16: options.float16 ?? true,
-    overwrite: options.overwrite,
-  });
+  return savePreset(classifier, dir, metadata, options);
 }

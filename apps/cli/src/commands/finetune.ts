@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { modelCost } from '@attnzoo/attention';
-import { type PresetMetadata, save } from '@attnzoo/hub/node';
+import { type PresetMetadata, savePreset } from '@attnzoo/hub/node';
 import { loadTranslator, FINETUNE_DEFAULTS as TRANSLATOR_FINETUNE } from '@attnzoo/seq2seq-translator/node';
 import {
   loadTrainingData,
@@ -12,12 +12,7 @@ import {
 } from '@attnzoo/text-classifier/node';
 import type { Callback, EpochLogs, TrainResult } from '@attnzoo/train';
 import { DiskCheckpointStore } from '@attnzoo/train/node';
-import {
-  ImageClassifier,
-  loadImageData,
-  saveClassifier,
-  FINETUNE_DEFAULTS as VIT_FINETUNE,
-} from '@attnzoo/vit/node';
+import { ImageClassifier, loadImageData, FINETUNE_DEFAULTS as VIT_FINETUNE } from '@attnzoo/vit/node';
 import { chooseBackend } from '../backend';
 import { UsageError } from '../command';
 import { measurementEnvironment } from '../environment';
@@ -151,7 +146,7 @@ async function finetuneVit(c: RunContext, out: string): Promise<Trained> {
   });
   const value = result.test?.accuracy ?? Number.NaN;
   const cost = modelCost(classifier.model);
-  await saveClassifier(
+  await savePreset(
     classifier,
     out,
     c.metadata({
@@ -210,8 +205,8 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
   });
   const value = result.test?.accuracy ?? Number.NaN;
   const p = clf.parameters();
-  await save(
-    clf.model,
+  await savePreset(
+    clf,
     out,
     c.metadata({
       task: 'text-classification',
@@ -220,7 +215,7 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
       metricName: 'accuracy',
       metricValue: value,
     }),
-    { config: clf.presetConfig(), float16: true, tokenizer: clf.tokenizer.bytes, overwrite: true },
+    { overwrite: true },
   );
   clf.dispose();
   return {
@@ -258,8 +253,8 @@ async function finetuneTranslator(c: RunContext, out: string): Promise<Trained> 
     resume: c.resume,
   });
   const r = await translator.evaluate(data.test.source, data.test.target, { batchSize: 128 });
-  await save(
-    translator.models.model,
+  await savePreset(
+    translator,
     out,
     c.metadata({
       task: 'translation',
@@ -269,12 +264,7 @@ async function finetuneTranslator(c: RunContext, out: string): Promise<Trained> 
       metricValue: r.bleu.score,
       bleuSignature: r.bleu.signature,
     }),
-    {
-      config: translator.presetConfig(),
-      float16: true,
-      tokenizer: translator.tokenizer.bytes,
-      overwrite: true,
-    },
+    { overwrite: true },
   );
   translator.dispose();
   return {

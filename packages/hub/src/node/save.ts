@@ -6,7 +6,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { errorMessage, PresetError } from '../errors';
 import { checkPresetPath } from '../manifest';
 import { type PresetFilesOptions, presetFiles } from '../preset';
-import type { PresetMetadata } from '../types';
+import type { PresetConfig, PresetMetadata } from '../types';
 
 export interface SaveOptions extends PresetFilesOptions {
   /** Replace an existing preset folder (atomically). Default false: an existing folder is an error. */
@@ -132,4 +132,29 @@ export async function save(
     files: Object.keys(files).sort(),
     bytes: Object.values(files).reduce((n, b) => n + b.byteLength, 0),
   };
+}
+
+/** What every task is, for saving: its model, the config that rebuilds it, its tokenizer when it has one. */
+export interface PresetTask {
+  readonly model: LayersModel;
+  presetConfig(): Omit<PresetConfig, 'formatVersion'>;
+  readonly tokenizer?: { readonly bytes?: Uint8Array };
+}
+
+/**
+ * Saves any task (`ImageClassifier`, `TextClassifier`, `Translator`) as a preset folder: its
+ * config, its tokenizer when it has one, float16 weights unless `float16: false`.
+ */
+export function savePreset(
+  task: PresetTask,
+  dir: string,
+  metadata: PresetMetadata,
+  options: Omit<SaveOptions, 'config' | 'tokenizer'> = {},
+): Promise<SaveResult> {
+  return save(task.model, dir, metadata, {
+    ...options,
+    config: task.presetConfig(),
+    float16: options.float16 ?? true,
+    tokenizer: task.tokenizer?.bytes,
+  });
 }
