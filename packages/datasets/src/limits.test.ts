@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, zipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTar } from './testing/helpers';
 import { DatasetError } from './errors';
 import { DEFAULT_DATASET_LIMITS, setDatasetLimits } from './limits';
 import { directoryEntries } from './node/files';
@@ -11,6 +10,7 @@ import { gunzipBytes, gunzipStream } from './parsers/gzip';
 import { parseIdx } from './parsers/idx';
 import { readTar } from './parsers/tar';
 import { readZip } from './parsers/zip';
+import { makeTar } from './testing/helpers';
 
 afterEach(() => {
   setDatasetLimits(DEFAULT_DATASET_LIMITS);

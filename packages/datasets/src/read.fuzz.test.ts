@@ -3,11 +3,11 @@ import { corpus, expectCleanFailure, fuzz } from '@attnzoo/fixtures/fuzz';
 import fc from 'fast-check';
 import { encode } from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { makeTar } from './testing/helpers';
 import { DatasetError } from './errors';
 import type { ArchiveEntry } from './parsers/tar';
 import { readTar } from './parsers/tar';
 import { type DatasetFiles, readDataset } from './read';
+import { makeTar } from './testing/helpers';
 
 const CORPUS = join(__dirname, '../fuzz-corpus');
 const text = (s: string) => new TextEncoder().encode(s);

@@ -1,7 +1,7 @@
 import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
 import { backendOptions, type Command, intList, positiveInt, UsageError } from '../command';
+import { MODEL_TASKS, modelTask, perFamily } from '../families';
 import { PAPER_TASKS, type PaperTask, TASK_DEFAULTS, VOCABULARY_TASKS } from '../paper/tasks';
-import { modelTask } from '../tasks/common';
 import { benchAttention } from './bench-attention';
 import { benchFused } from './bench-fused';
 import { BENCH_MEMORY_DEFAULTS, benchMemory } from './bench-memory';
@@ -390,21 +390,22 @@ export const COMMANDS: Command[] = [
   },
   {
     path: ['finetune'],
-    summary:
-      'fine-tune a preset: finetune <vit|text-classifier|translator> --from <preset|folder|url> --data <name|path>',
+    summary: `fine-tune a preset: finetune <${MODEL_TASKS.join('|')}> --from <preset|folder|url> --data <name|path>`,
     options: {
       ...backendOptions,
       from: { type: 'string', description: 'preset name, preset/release folder or URL to start from' },
       data: {
         type: 'string',
-        description:
-          'vit: mnist (embedded), fashion-mnist, cifar10, cifar100 or a path; text-classifier: imdb, amazon, archive or .bin; translator: spa-eng, .zip or pretokenized file',
+        description: perFamily((f) => f.data),
       },
       epochs: { type: 'string', default: '1', description: 'epochs' },
-      'batch-size': { type: 'string', description: 'batch size (default: vit 128, text 32, translator 64)' },
+      'batch-size': {
+        type: 'string',
+        description: `batch size (default: ${perFamily((f) => String(f.finetuneDefaults.batchSize))})`,
+      },
       lr: {
         type: 'string',
-        description: 'peak learning rate (default: vit 5e-4, text 3e-4, translator 1e-4)',
+        description: `peak learning rate (default: ${perFamily((f) => String(f.finetuneDefaults.lr))})`,
       },
       schedule: {
         type: 'string',
@@ -412,7 +413,10 @@ export const COMMANDS: Command[] = [
         description: 'cosine (warm-up, cosine decay) or constant',
       },
       warmup: { type: 'string', default: '0.1', description: 'warm-up as a fraction of all steps' },
-      'weight-decay': { type: 'string', description: 'AdamW weight decay (default: vit 0.05, others 0.01)' },
+      'weight-decay': {
+        type: 'string',
+        description: `AdamW weight decay (default: ${perFamily((f) => String(f.finetuneDefaults.weightDecay))})`,
+      },
       seed: { type: 'string', default: '1', description: 'random seed (data order, new head)' },
       'train-limit': { type: 'string', description: 'use this many training examples (a subset)' },
       'test-limit': { type: 'string', description: 'evaluate on this many test examples' },
@@ -463,8 +467,7 @@ export const COMMANDS: Command[] = [
   },
   {
     path: ['evaluate'],
-    summary:
-      'test accuracy (or BLEU) of a preset: evaluate <vit|text-classifier|translator> --from ... --data ...',
+    summary: `the test metric of a preset (${perFamily((f) => f.metric)}): evaluate <${MODEL_TASKS.join('|')}> --from ... --data ...`,
     options: {
       ...backendOptions,
       from: { type: 'string', description: 'preset name, folder or URL' },
@@ -486,8 +489,7 @@ export const COMMANDS: Command[] = [
   },
   {
     path: ['predict'],
-    summary:
-      'predict <vit|text-classifier|translator> --from <preset> <image files | texts | sentences>: labels with probabilities, or translations',
+    summary: `predict <${MODEL_TASKS.join('|')}> --from <preset> <${perFamily((f) => f.inputs)}>: labels with probabilities, or text`,
     options: {
       ...backendOptions,
       from: { type: 'string', description: 'preset name, folder or URL' },

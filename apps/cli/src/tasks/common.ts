@@ -12,19 +12,6 @@ import {
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UsageError } from '../command';
 
-export const MODEL_TASKS = ['vit', 'text-classifier', 'translator'] as const;
-export type ModelTask = (typeof MODEL_TASKS)[number];
-
-/** The task word after `finetune`/`evaluate`/`predict`; a missing or unknown one is a usage error. */
-export function modelTask(word: string | undefined, command: string): ModelTask {
-  if (!word || !(MODEL_TASKS as readonly string[]).includes(word)) {
-    throw new UsageError(
-      `${command} needs a model type first: attnzoo ${command} <${MODEL_TASKS.join('|')}> ...${word ? ` (got "${word}")` : ''}`,
-    );
-  }
-  return word as ModelTask;
-}
-
 export function looksLikePath(s: string): boolean {
   return s.includes('/') || s.startsWith('.') || existsSync(s);
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { archiveEntries, localDataFolders, readAnki } from '@attnzoo/datasets/node';
 import {
   type EncodedPairs,
+  headPairs,
   type ParallelCorpus,
   readPretokenized,
   splitParallel,
@@ -76,17 +77,8 @@ function spread(c: ParallelCorpus, limit?: number): ParallelCorpus {
   return { source: idx.map((i) => c.source[i]), target: idx.map((i) => c.target[i]) };
 }
 
-function limitEncoded(e: EncodedPairs, limit?: number): EncodedPairs {
-  if (!limit || limit >= e.count) return e;
-  return {
-    ...e,
-    count: limit,
-    source: e.source.slice(0, limit * e.sourceLength),
-    decoderInput: e.decoderInput.slice(0, limit * e.targetLength),
-    labels: e.labels.slice(0, limit * e.targetLength),
-    kept: e.kept.slice(0, limit),
-  };
-}
+/** The names `--data` takes for the Anki spa-eng pairs (spa-eng.zip in the data folder). */
+export const ANKI_NAMES = ['spa-eng', 'translation', 'anki'];
 
 /** `--data` for translation: spa-eng (spa-eng.zip in $ATTNZOO_DATA_DIR or ../shared/data), an Anki zip, or a pretokenized file of the translator package. */
 export async function translationData(
@@ -94,7 +86,7 @@ export async function translationData(
   limits: { train?: number; test?: number },
 ): Promise<TranslationData> {
   let path: string;
-  if (['spa-eng', 'translation', 'anki'].includes(value.toLowerCase())) {
+  if (ANKI_NAMES.includes(value.toLowerCase())) {
     const found = sharedDataFile('spa-eng.zip');
     if (!found)
       throw new UsageError(`--data ${value}: spa-eng.zip is not in ${localDataFolders()}; pass its path.`);
@@ -112,16 +104,8 @@ export async function translationData(
   }
   const p = readPretokenized(new Uint8Array(await readFile(path)), path);
   return {
-    train: limitEncoded(p.train, limits.train),
+    train: headPairs(p.train, limits.train),
     test: spread(p.texts.test, limits.test),
     source: path,
   };
-}
-
-/** Checks `--data` for a task before any model or backend is loaded (usage errors come first). */
-export function checkData(task: 'vit' | 'text-classifier' | 'translator', value: string): void {
-  if (task === 'vit') imageData(value);
-  else if (task === 'text-classifier') textData(value);
-  else if (!['spa-eng', 'translation', 'anki'].includes(value.toLowerCase()))
-    existingFile(value, 'an Anki spa-eng.zip or a pretokenized file');
 }

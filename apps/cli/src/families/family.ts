@@ -1,0 +1,65 @@
+// What the attnzoo commands need of a model family: one entry per family in FAMILIES
+// (./index.ts). finetune, evaluate and predict look the family up by the word after them.
+import type { PresetMetadata } from '@attnzoo/hub/node';
+import type { Callback, TrainResult } from '@attnzoo/train';
+import type { DiskCheckpointStore } from '@attnzoo/train/node';
+import type { FinetuneResult, FinetuneSettings } from '../commands/finetune';
+
+export interface RunContext {
+  settings: FinetuneSettings & { batchSize: number; lr: number; weightDecay: number };
+  callbacks: Callback[];
+  store: DiskCheckpointStore;
+  resume: boolean;
+  log: (line: string) => void;
+  metadata: (extra: Partial<PresetMetadata> & { metricName: string; metricValue: number }) => PresetMetadata;
+}
+
+export type Trained = Omit<
+  FinetuneResult,
+  | 'task'
+  | 'from'
+  | 'data'
+  | 'out'
+  | 'seconds'
+  | 'backend'
+  | 'hardware'
+  | 'command'
+  | 'resumedAfterEpoch'
+  | 'history'
+> & { result: TrainResult };
+
+export function round(x: number, digits = 4): number {
+  return Number(x.toFixed(digits));
+}
+
+/** One row of `attnzoo predict`: a label with probabilities, or a generated text. */
+export interface PredictRow {
+  input: string;
+  label?: string;
+  probability?: number;
+  top?: { label: string; probability: number }[];
+  /** Translators and language models: the text produced. */
+  translation?: string;
+}
+
+export interface ModelFamily {
+  /** The word after `attnzoo finetune|evaluate|predict`. */
+  name: string;
+  /** What `--data` takes, for the help text. */
+  data: string;
+  /** What `predict` takes after its options. */
+  inputs: string;
+  /** The test metric `evaluate` and `finetune` report. */
+  metric: string;
+  /** The family's fine-tuning defaults (its package's FINETUNE_DEFAULTS). */
+  finetuneDefaults: { batchSize: number; lr: number; weightDecay: number };
+  /** Checks `--data` before any model or backend is loaded (a usage error comes first). */
+  checkData(value: string): void;
+  finetune(c: RunContext, out: string): Promise<Trained>;
+  evaluate(o: { from: string; data: string; limit?: number }): Promise<{
+    count: number;
+    metric: { name: string; value: number };
+    loss?: number;
+  }>;
+  predict(o: { from: string; inputs: string[]; top: number; beam?: number }): Promise<PredictRow[]>;
+}

@@ -1,0 +1,111 @@
+// The text-classifier family in the attnzoo command: --data imdb, amazon, an archive or a
+// pre-tokenized file; predict on texts.
+import { savePreset } from '@attnzoo/hub/node';
+import {
+  FINETUNE_DEFAULTS,
+  FIT_DEFAULTS,
+  loadTrainingData,
+  spreadLimit,
+  TextClassifier,
+} from '@attnzoo/text-classifier/node';
+import { learningRate, presetFolder } from '../tasks/common';
+import { textData } from '../tasks/data';
+import type { ModelFamily, RunContext, Trained } from './family';
+
+async function finetuneText(c: RunContext, out: string): Promise<Trained> {
+  const s = c.settings;
+  const path = textData(s.data);
+  let clf = await TextClassifier.fromPretrained(presetFolder(s.from));
+  const data = await loadTrainingData(path, {
+    preprocessor: clf.config.preprocessor,
+    tokenizerBytes: clf.tokenizer.bytes,
+  });
+  const names = data.classNames;
+  const newHead = !(names.length === clf.classNames.length && names.every((n, i) => n === clf.classNames[i]));
+  if (newHead) {
+    clf = clf.withNewHead(names.length, names, s.seed);
+    c.log(`finetune: new ${names.length}-class head (${names.join(', ')})`);
+  }
+  const tr = spreadLimit(data.splits.train, s.trainLimit);
+  const te = spreadLimit(data.splits.test, s.testLimit);
+  c.log(`finetune: ${tr.count} training and ${te.count} test texts of ${data.dataset}`);
+  const totalSteps = Math.ceil(tr.count / s.batchSize) * s.epochs;
+  const result = await clf.fit({
+    train: tr,
+    test: te,
+    epochs: s.epochs,
+    batchSize: s.batchSize,
+    seed: s.seed,
+    weightDecay: s.weightDecay,
+    lr: learningRate({ schedule: s.schedule, peakLr: s.lr, warmup: s.warmup, totalSteps }),
+    callbacks: c.callbacks,
+    checkpoints: c.store,
+    resume: c.resume,
+  });
+  const value = result.test?.accuracy ?? Number.NaN;
+  const p = clf.parameters();
+  await savePreset(
+    clf,
+    out,
+    c.metadata({
+      task: 'text-classification',
+      parameters: p,
+      dataset: { name: data.dataset, split: 'test', description: data.splitNote },
+      metricName: 'accuracy',
+      metricValue: value,
+    }),
+    { overwrite: true },
+  );
+  clf.dispose();
+  return {
+    epochs: result.epochs,
+    trainExamples: tr.count,
+    testExamples: te.count,
+    newHead,
+    metric: { name: 'accuracy', value },
+    result,
+  };
+}
+
+export const textClassifier: ModelFamily = {
+  name: 'text-classifier',
+  data: 'imdb, amazon, an archive or .bin',
+  inputs: 'texts',
+  metric: 'accuracy',
+  finetuneDefaults: {
+    ...FINETUNE_DEFAULTS,
+    weightDecay: FINETUNE_DEFAULTS.weightDecay ?? FIT_DEFAULTS.weightDecay,
+  },
+  checkData: (value) => void textData(value),
+  finetune: finetuneText,
+  async evaluate(o) {
+    const clf = await TextClassifier.fromPretrained(presetFolder(o.from));
+    try {
+      const data = await loadTrainingData(textData(o.data), {
+        preprocessor: clf.config.preprocessor,
+        tokenizerBytes: clf.tokenizer.bytes,
+      });
+      const e = await clf.evaluate(spreadLimit(data.splits.test, o.limit));
+      return { count: e.count, metric: { name: 'accuracy', value: e.accuracy }, loss: e.loss };
+    } finally {
+      clf.dispose();
+    }
+  },
+  async predict(o) {
+    const clf = await TextClassifier.fromPretrained(presetFolder(o.from));
+    try {
+      const predictions = await clf.predict(o.inputs);
+      return predictions.map((p, i) => {
+        const order = p.probabilities.map((q, k) => [q, k] as const).sort((a, b) => b[0] - a[0]);
+        return {
+          input: o.inputs[i],
+          label: p.label,
+          probability: p.probability,
+          top: order.slice(0, o.top).map(([q, k]) => ({ label: clf.classNames[k], probability: q })),
+        };
+      });
+    } finally {
+      clf.dispose();
+    }
+  },
+};
