@@ -71,7 +71,8 @@ export async function predict(o: PredictOptions): Promise<PredictRow[]> {
   if (o.json) console.log(JSON.stringify(rows, null, 2));
   else
     for (const r of rows) {
-      if (r.translation !== undefined) console.log(`${r.input}\t${r.translation}`);
+      const text = r.translation ?? r.continuation;
+      if (text !== undefined) console.log(`${r.input}\t${text}`);
       else
         console.log(
           `${r.input}\t${r.label}\t${r.probability?.toFixed(4)}\t${r.top?.map((t) => `${t.label}:${t.probability.toFixed(3)}`).join(' ')}`,

@@ -38,8 +38,10 @@ export interface PredictRow {
   label?: string;
   probability?: number;
   top?: { label: string; probability: number }[];
-  /** Translators and language models: the text produced. */
+  /** Translators: the translation. */
   translation?: string;
+  /** Language models: the text that continues the prompt. */
+  continuation?: string;
 }
 
 export interface ModelFamily {

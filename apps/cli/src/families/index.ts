@@ -1,6 +1,7 @@
 // The model families the attnzoo command knows: adding one is an entry here plus its package
 // and its file beside this one (docs/adding-a-model-family.md).
 import { UsageError } from '../command';
+import { causalLM } from './causal-lm';
 import type { ModelFamily } from './family';
 import { textClassifier } from './text-classifier';
 import { translator } from './translator';
@@ -10,6 +11,7 @@ export const FAMILIES = {
   vit,
   'text-classifier': textClassifier,
   translator,
+  'causal-lm': causalLM,
 } satisfies Record<string, ModelFamily>;
 
 export type ModelTask = keyof typeof FAMILIES;
