@@ -10,9 +10,27 @@ import {
   warmupCosineLr,
 } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { TranslatorConfig } from './config';
 import { type EncodedPairs, headPairs, type ParallelCorpus } from './data';
+import type { DecodeOptions } from './decoding/search';
+import type { TranslatorPreprocessor } from './preprocessor';
 import { FIT_DEFAULTS } from './presets';
-import type { TranslateOptions, Translator } from './translator';
+
+/** Decoding of the validation BLEU: a method and its settings, and sentences per batch. */
+export type BleuDecodeOptions = DecodeOptions & { batchSize?: number };
+
+/** What training needs of a translator (`Translator` is one): its config, preprocessor, model and BLEU. */
+export interface TrainableTranslator {
+  readonly config: TranslatorConfig;
+  readonly preprocessor: TranslatorPreprocessor;
+  readonly model: LayersModel;
+  evaluate(
+    sources: readonly string[],
+    references: readonly string[],
+    options?: BleuDecodeOptions,
+  ): Promise<{ bleu: { score: number }; chrf: { score: number }; tokensPerSecond: number }>;
+}
 
 /**
  * `Translator.fit`'s options: the ones every task takes (`lr` a peak rate or a schedule; pairs
@@ -29,7 +47,7 @@ export interface FitOptions
   warmupSteps?: number;
   /** Sentences of `validation` translated (greedy) for val_bleu after every epoch (default 200; 0 = off). */
   bleuSentences?: number;
-  bleuOptions?: TranslateOptions;
+  bleuOptions?: BleuDecodeOptions;
   /**
    * Wall-clock budget for training, in seconds: after the first epoch the number of epochs is
    * cut to what fits (and a peak `lr`'s cosine re-aimed at it), so a run on a machine with a
@@ -42,7 +60,7 @@ export interface FitOptions
 
 /** Pairs encoded by the translator's preprocessor (kept for callers of the function form). */
 export function encodeCorpus(
-  translator: Translator,
+  translator: TrainableTranslator,
   corpus: ParallelCorpus,
   dropLong: boolean,
 ): EncodedPairs {
@@ -79,7 +97,10 @@ export function pairBatches(
  * (= pad id), label smoothing, AdamW with warmup + cosine decay, gradient clipping. After every
  * epoch a slice of the validation set is translated and scored: `val_bleu` in the epoch logs.
  */
-export async function fitTranslator(translator: Translator, options: FitOptions): Promise<TrainResult> {
+export async function fitTranslator(
+  translator: TrainableTranslator,
+  options: FitOptions,
+): Promise<TrainResult> {
   const trainData = headPairs(
     'count' in options.train ? options.train : encodeCorpus(translator, options.train, true),
     options.trainLimit,
@@ -139,7 +160,7 @@ export async function fitTranslator(translator: Translator, options: FitOptions)
       : undefined;
   const run = (epochCount: number, resume: boolean, checkpoints?: CheckpointStore) =>
     train({
-      model: translator.models.model,
+      model: translator.model,
       train: trainBatches,
       validation: validationBatches,
       epochs: epochCount,

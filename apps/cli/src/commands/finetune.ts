@@ -7,24 +7,17 @@ import { chooseBackend } from '../backend';
 import { UsageError } from '../command';
 import { measurementEnvironment } from '../environment';
 import { FAMILIES, type ModelTask } from '../families';
-import { type ModelFamily, type RunContext, round } from '../families/family';
-import { progressCallbacks } from '../tasks/common';
+import {
+  type FinetuneResult,
+  type FinetuneSettings,
+  type ModelFamily,
+  type RunContext,
+  round,
+} from '../families/family';
 
-export interface FinetuneSettings {
-  from: string;
-  data: string;
-  epochs: number;
-  batchSize?: number;
-  lr?: number;
-  schedule: 'cosine' | 'constant';
-  /** Warm-up fraction of all steps. */
-  warmup: number;
-  weightDecay?: number;
-  seed: number;
-  trainLimit?: number;
-  testLimit?: number;
-  name?: string;
-}
+export type { FinetuneResult, FinetuneSettings };
+
+import { progressCallbacks } from '../tasks/common';
 
 export interface FinetuneOptions extends FinetuneSettings {
   task: ModelTask;
@@ -34,25 +27,6 @@ export interface FinetuneOptions extends FinetuneSettings {
   backend?: string;
   webgpuAdapter?: string;
   json: boolean;
-  command: string;
-}
-
-export interface FinetuneResult {
-  task: ModelTask;
-  from: string;
-  data: string;
-  out: string;
-  epochs: number;
-  /** Epochs done before this process started (resumed from a checkpoint), else 0. */
-  resumedAfterEpoch: number;
-  trainExamples: number;
-  testExamples: number;
-  newHead: boolean;
-  metric: { name: string; value: number };
-  history: EpochLogs[];
-  seconds: number;
-  backend: string;
-  hardware: string;
   command: string;
 }
 

@@ -1,9 +1,44 @@
 // What the attnzoo commands need of a model family: one entry per family in FAMILIES
 // (./index.ts). finetune, evaluate and predict look the family up by the word after them.
 import type { PresetMetadata } from '@attnzoo/hub/node';
-import type { Callback, TrainResult } from '@attnzoo/train';
+import type { Callback, EpochLogs, TrainResult } from '@attnzoo/train';
 import type { DiskCheckpointStore } from '@attnzoo/train/node';
-import type { FinetuneResult, FinetuneSettings } from '../commands/finetune';
+
+export interface FinetuneSettings {
+  from: string;
+  data: string;
+  epochs: number;
+  batchSize?: number;
+  lr?: number;
+  schedule: 'cosine' | 'constant';
+  /** Warm-up fraction of all steps. */
+  warmup: number;
+  weightDecay?: number;
+  seed: number;
+  trainLimit?: number;
+  testLimit?: number;
+  name?: string;
+}
+
+export interface FinetuneResult {
+  /** The family's name (FAMILIES' key). */
+  task: string;
+  from: string;
+  data: string;
+  out: string;
+  epochs: number;
+  /** Epochs done before this process started (resumed from a checkpoint), else 0. */
+  resumedAfterEpoch: number;
+  trainExamples: number;
+  testExamples: number;
+  newHead: boolean;
+  metric: { name: string; value: number };
+  history: EpochLogs[];
+  seconds: number;
+  backend: string;
+  hardware: string;
+  command: string;
+}
 
 export interface RunContext {
   settings: FinetuneSettings & { batchSize: number; lr: number; weightDecay: number };
