@@ -32,12 +32,7 @@ import { type EpochLogs, progressBar } from '@attnzoo/train';
 import { DiskCheckpointStore } from '@attnzoo/train/node';
 import { chooseBackend as selectFor } from '../backend';
 import { benchTrainBatches } from '../commands/bench-translator-train';
-import {
-  commandLine as attnzooCommand,
-  numberOption,
-  type ReleaseArgs as ParsedArgs,
-  stringOption,
-} from './args';
+import { commandLine, numberOption, type ReleaseArgs, stringOption } from './args';
 import { releasePackageJson } from './translator-package';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -51,7 +46,7 @@ function sliceCorpus(c: ParallelCorpus, limit?: number): ParallelCorpus {
   return limit ? { source: c.source.slice(0, limit), target: c.target.slice(0, limit) } : c;
 }
 
-function chooseBackend(args: ParsedArgs) {
+function chooseBackend(args: ReleaseArgs) {
   const backend = typeof args.options.backend === 'string' ? args.options.backend : undefined;
   const adapter = args.options['webgpu-adapter'];
   return selectFor(backend, typeof adapter === 'string' ? adapter : undefined, log);
@@ -67,7 +62,7 @@ function tarFiles(files: Record<string, Uint8Array>): Uint8Array {
   );
 }
 
-function decodeOptions(args: ParsedArgs): DecodeOptions {
+function decodeOptions(args: ReleaseArgs): DecodeOptions {
   const beam = numberOption(args, 'beam', 0);
   const cache = stringOption(args, 'cache', 'kv') as 'kv' | 'full';
   return beam > 1
@@ -75,9 +70,7 @@ function decodeOptions(args: ParsedArgs): DecodeOptions {
     : { method: 'greedy', cache };
 }
 
-const commandLine = attnzooCommand;
-
-export async function trainTokenizer(args: ParsedArgs) {
+export async function trainTokenizer(args: ReleaseArgs) {
   const data = stringOption(args, 'data');
   const out = resolve(stringOption(args, 'out'));
   const vocab = numberOption(args, 'vocab', RELEASE_VOCABULARY_SIZE);
@@ -107,7 +100,7 @@ export async function trainTokenizer(args: ParsedArgs) {
   );
 }
 
-export async function pretokenize(args: ParsedArgs) {
+export async function pretokenize(args: ReleaseArgs) {
   const data = stringOption(args, 'data');
   const out = resolve(stringOption(args, 'out'));
   const tokenizerBytes = new Uint8Array(await fs.readFile(stringOption(args, 'tokenizer')));
@@ -158,7 +151,7 @@ function round(x: number, digits = 2): number {
 
 /** A preset's architecture at the data's lengths, with --width, --numHeads, ... overriding it. */
 function architectureOf(
-  args: ParsedArgs,
+  args: ReleaseArgs,
   preset: string,
   data: { sourceLength: number; targetLength: number },
 ) {
@@ -173,7 +166,7 @@ function architectureOf(
   return architecture;
 }
 
-export async function trainRelease(args: ParsedArgs) {
+export async function trainRelease(args: ReleaseArgs) {
   const preset = args.positional[0];
   if (!preset || !TRANSLATOR_PRESETS[preset]) {
     throw new Error(`train-release needs a preset name: ${Object.keys(TRANSLATOR_PRESETS).join(', ')}.`);
@@ -397,7 +390,7 @@ export async function trainRelease(args: ParsedArgs) {
   }
 }
 
-export async function finetune(args: ParsedArgs) {
+export async function finetune(args: ReleaseArgs) {
   const from = stringOption(args, 'from');
   await chooseBackend(args);
   const out = resolve(stringOption(args, 'out'));
@@ -463,7 +456,7 @@ export async function finetune(args: ParsedArgs) {
   );
 }
 
-export async function evaluateCommand(args: ParsedArgs) {
+export async function evaluateCommand(args: ReleaseArgs) {
   const from = stringOption(args, 'from');
   await chooseBackend(args);
   const translator = await loadTranslator(from);
@@ -501,7 +494,7 @@ export async function evaluateCommand(args: ParsedArgs) {
  * a trained preset (`--from`) or a fresh model of a release architecture (`--preset`, with
  * `--max-length` so that untrained output has a fixed length). Prints JSON.
  */
-export async function benchDecode(args: ParsedArgs) {
+export async function benchDecode(args: ReleaseArgs) {
   const choice = await chooseBackend(args);
   const dataPath = stringOption(args, 'data');
   const data = readPretokenized(new Uint8Array(await fs.readFile(dataPath)), dataPath);
@@ -551,7 +544,7 @@ export async function benchDecode(args: ParsedArgs) {
  * Training speed of padded against length-bucketed batches (same model, pairs and process):
  * writes translator-train-<backend>.{json,md} into --out.
  */
-export async function benchTrain(args: ParsedArgs) {
+export async function benchTrain(args: ReleaseArgs) {
   const choice = await chooseBackend(args);
   const dataPath = stringOption(args, 'data');
   const data = readPretokenized(new Uint8Array(await fs.readFile(dataPath)), dataPath);
