@@ -2,7 +2,13 @@
 import '@attnzoo/attention';
 import './presets';
 
-export { buildTextClassifierModel, HEAD_LAYER, INPUT_NAME, POOL_LAYER } from './backbone';
+export {
+  buildTextClassifierModel,
+  HEAD_LAYER,
+  INPUT_NAME,
+  POOL_LAYER,
+  TextEncoderBackbone,
+} from './backbone';
 export { type FitOptions, type Prediction, setPresetLoader, TextClassifier } from './classifier';
 export {
   DEFAULT_PREPROCESSOR,
