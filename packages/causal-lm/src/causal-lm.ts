@@ -6,13 +6,13 @@ import {
   setPresetWeights,
   TOKENIZER_FILE,
 } from '@attnzoo/hub';
-import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
+import { SentencePieceTokenizer, tokenizerIds } from '@attnzoo/tokenizer';
 import {
   evaluate as evaluateModel,
-  learningRateSchedule,
   sequenceBatches,
   type TaskFitOptions,
   type TrainResult,
+  taskTrainSettings,
   train,
 } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
@@ -64,14 +64,7 @@ export class CausalLM {
 
   /** A fresh (untrained) model for `tokenizer` with the given architecture. */
   static create(tokenizer: CausalLMTokenizer, architecture: ArchitectureConfig): CausalLM {
-    const config: CausalLMConfig = {
-      ...architecture,
-      vocabularySize: tokenizer.vocabularySize,
-      padId: tokenizer.padId,
-      bosId: tokenizer.bosId,
-      eosId: tokenizer.eosId,
-      unkId: tokenizer.unkId,
-    };
+    const config: CausalLMConfig = { ...architecture, ...tokenizerIds(tokenizer) };
     return new CausalLM(buildCausalLM(config), config, tokenizer);
   }
 
@@ -136,24 +129,12 @@ export class CausalLM {
       train: this.batches(tr, batchSize, true),
       validation: o.validation ? this.batches(this.encoded(o.validation), 256, false) : undefined,
       test: o.test ? this.batches(this.encoded(o.test), 256, false) : undefined,
-      epochs: o.epochs,
-      seed: o.seed ?? 0,
+      ...taskTrainSettings(o, FIT_DEFAULTS, totalSteps),
       numClasses: this.config.vocabularySize,
       fromLogits: true,
       ignoreIndex: this.config.padId,
-      optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? FIT_DEFAULTS.weightDecay },
-      lr: learningRateSchedule(o.lr, {
-        peakLr: FIT_DEFAULTS.lr,
-        warmupFraction: o.warmupFraction ?? FIT_DEFAULTS.warmupFraction,
-        totalSteps,
-      }),
-      clipNorm: o.clipNorm ?? FIT_DEFAULTS.clipNorm,
-      labelSmoothing: o.labelSmoothing ?? FIT_DEFAULTS.labelSmoothing,
       validateLabels: false,
       trainMetrics: false,
-      callbacks: o.callbacks ?? [],
-      checkpoints: o.checkpoints,
-      resume: o.resume,
     });
   }
 

@@ -1,17 +1,8 @@
+import { checkTokenizerIds, type ModelTokenizer } from '@attnzoo/tokenizer';
 import type { CausalLMConfig } from './backbone';
 
-/** What the model needs from a tokenizer (SentencePieceTokenizer from @attnzoo/tokenizer fits). */
-export interface CausalLMTokenizer {
-  readonly vocabularySize: number;
-  readonly padId: number;
-  readonly unkId: number;
-  readonly bosId: number;
-  readonly eosId: number;
-  encode(text: string): number[];
-  decode(ids: ArrayLike<number>): string;
-  /** The serialized model, shipped in presets as tokenizer.model. */
-  readonly bytes?: Uint8Array;
-}
+/** What the model needs from a tokenizer (SentencePieceTokenizer from @attnzoo/tokenizer is one). */
+export type CausalLMTokenizer = ModelTokenizer;
 
 /** Texts as next-token pairs: inputs BOS + tokens, labels tokens + EOS, both right-padded. */
 export interface EncodedTexts {
@@ -31,12 +22,7 @@ export class CausalLMPreprocessor {
     readonly tokenizer: CausalLMTokenizer,
     readonly config: CausalLMConfig,
   ) {
-    for (const key of ['padId', 'bosId', 'eosId', 'unkId', 'vocabularySize'] as const) {
-      if (tokenizer[key] !== config[key])
-        throw new Error(
-          `The tokenizer's ${key} (${tokenizer[key]}) differs from the model config's (${config[key]}).`,
-        );
-    }
+    checkTokenizerIds(tokenizer, config);
   }
 
   /** A prompt's ids: BOS + tokens, the last maxLength - 1 of them when longer. */

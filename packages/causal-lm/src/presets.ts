@@ -1,11 +1,10 @@
 import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
+import type { TokenizerIds } from '@attnzoo/tokenizer';
+import { TASK_FIT_DEFAULTS, type TaskFitDefaults } from '@attnzoo/train';
 import type { CausalLMConfig } from './backbone';
 
 /** The architecture of a preset, without the tokenizer's ids (they come from the tokenizer). */
-export type ArchitectureConfig = Omit<
-  CausalLMConfig,
-  'vocabularySize' | 'padId' | 'bosId' | 'eosId' | 'unkId'
->;
+export type ArchitectureConfig = Omit<CausalLMConfig, keyof TokenizerIds>;
 
 /** The same small model for every variant, so that only the attention differs. */
 export const DEFAULT_ARCHITECTURE: Omit<ArchitectureConfig, 'variant'> = {
@@ -41,15 +40,8 @@ export function presetArchitecture(name: string): ArchitectureConfig {
   return { ...p.architecture };
 }
 
-/** `CausalLM.fit`'s defaults, for what its options leave out. */
-export const FIT_DEFAULTS = {
-  batchSize: 64,
-  lr: 1e-3,
-  warmupFraction: 0.05,
-  weightDecay: 0.01,
-  clipNorm: 1,
-  labelSmoothing: 0,
-};
+/** `CausalLM.fit`'s defaults, for what its options leave out: the ones every task starts from. */
+export const FIT_DEFAULTS: Readonly<TaskFitDefaults> = TASK_FIT_DEFAULTS;
 
 /** Fine-tuning defaults of the family: a short schedule at a lower peak rate than training from scratch. */
 export const FINETUNE_DEFAULTS = { epochs: 1, batchSize: 64, lr: 3e-4, weightDecay: 0.01 };

@@ -1,18 +1,9 @@
+import { checkTokenizerIds, type ModelTokenizer } from '@attnzoo/tokenizer';
 import type { TranslatorConfig } from './config';
 import { type EncodedPairs, encodePairs, type ParallelCorpus } from './data';
 
-/** What the translator needs from a tokenizer (SentencePieceTokenizer from @attnzoo/tokenizer fits). */
-export interface TranslatorTokenizer {
-  readonly vocabularySize: number;
-  readonly padId: number;
-  readonly unkId: number;
-  readonly bosId: number;
-  readonly eosId: number;
-  encode(text: string): number[];
-  decode(ids: ArrayLike<number>): string;
-  /** The serialized model, shipped in presets as tokenizer.model. */
-  readonly bytes?: Uint8Array;
-}
+/** What the translator needs from a tokenizer (SentencePieceTokenizer from @attnzoo/tokenizer is one). */
+export type TranslatorTokenizer = ModelTokenizer;
 
 /**
  * The translator's preprocessor: SentencePiece ids for source sentences (+ EOS, cut to the
@@ -24,18 +15,7 @@ export class TranslatorPreprocessor {
     readonly tokenizer: TranslatorTokenizer,
     readonly config: TranslatorConfig,
   ) {
-    for (const key of ['padId', 'bosId', 'eosId', 'unkId'] as const) {
-      if (tokenizer[key] !== config[key]) {
-        throw new Error(
-          `The tokenizer's ${key} (${tokenizer[key]}) differs from the model config's (${config[key]}).`,
-        );
-      }
-    }
-    if (tokenizer.vocabularySize !== config.vocabularySize) {
-      throw new Error(
-        `The tokenizer has ${tokenizer.vocabularySize} pieces but the model ${config.vocabularySize}: use the tokenizer it was trained with.`,
-      );
-    }
+    checkTokenizerIds(tokenizer, config);
   }
 
   /** Source ids for one sentence: tokens + EOS, cut to sourceMaxLength. */

@@ -1,5 +1,6 @@
 import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
 import { registerPreset } from '@attnzoo/hub';
+import { TASK_FIT_DEFAULTS } from '@attnzoo/train';
 import { DEFAULT_CONFIG, type TranslatorConfig } from './config';
 
 export type ArchitectureConfig = Omit<
@@ -49,11 +50,9 @@ for (const [name, p] of Object.entries(TRANSLATOR_PRESETS)) {
 
 /** `Translator.fit`'s defaults, for what its options leave out. */
 export const FIT_DEFAULTS = {
-  batchSize: 64,
+  ...TASK_FIT_DEFAULTS,
   lr: 5e-4,
   labelSmoothing: 0.1,
-  clipNorm: 1,
-  weightDecay: 0.01,
   /** Validation sentences translated for val_bleu after every epoch. */
   bleuSentences: 200,
 };

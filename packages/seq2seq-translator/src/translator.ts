@@ -5,7 +5,7 @@ import {
   setPresetWeights,
   TOKENIZER_FILE,
 } from '@attnzoo/hub';
-import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
+import { SentencePieceTokenizer, type TokenizerIds, tokenizerIds } from '@attnzoo/tokenizer';
 import type { TrainResult } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { buildTranslator, type TranslatorModels } from './backbone';
@@ -84,16 +84,9 @@ export class Translator {
   /** A fresh (untrained) translator for `tokenizer`, with the given architecture. */
   static create(
     tokenizer: TranslatorTokenizer,
-    config: Omit<TranslatorConfig, 'vocabularySize' | 'padId' | 'bosId' | 'eosId' | 'unkId'>,
+    config: Omit<TranslatorConfig, keyof TokenizerIds>,
   ): Translator {
-    const full: TranslatorConfig = {
-      ...config,
-      vocabularySize: tokenizer.vocabularySize,
-      padId: tokenizer.padId,
-      bosId: tokenizer.bosId,
-      eosId: tokenizer.eosId,
-      unkId: tokenizer.unkId,
-    };
+    const full: TranslatorConfig = { ...config, ...tokenizerIds(tokenizer) };
     return new Translator(buildTranslator(full), full, tokenizer);
   }
 

@@ -13,11 +13,11 @@ import {
   accuracy,
   type EarlyStoppingConfig,
   evaluate as evaluateModel,
-  learningRateSchedule,
   loadCheckpointWeights,
   MemoryCheckpointStore,
   type TaskFitOptions,
   type TrainResult,
+  taskTrainSettings,
   train,
 } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
@@ -312,22 +312,11 @@ export class TextClassifier {
       train: encodedBatches(tr, { batchSize, shuffle: true }),
       validation: o.validation ? encodedBatches(enc(o.validation), { batchSize: 256 }) : undefined,
       test: o.test ? encodedBatches(enc(o.test), { batchSize: 256 }) : undefined,
-      epochs: o.epochs,
-      seed: o.seed ?? 0,
-      optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? FIT_DEFAULTS.weightDecay },
-      lr: learningRateSchedule(o.lr, {
-        peakLr: FIT_DEFAULTS.lr,
-        warmupFraction: o.warmupFraction ?? FIT_DEFAULTS.warmupFraction,
-        totalSteps,
-      }),
-      clipNorm: o.clipNorm ?? FIT_DEFAULTS.clipNorm,
-      labelSmoothing: o.labelSmoothing ?? FIT_DEFAULTS.labelSmoothing,
+      ...taskTrainSettings(o, FIT_DEFAULTS, totalSteps),
       metrics: [accuracy()],
       earlyStopping: o.earlyStopping,
       monitor: o.monitor,
       checkpoints: store,
-      resume: o.resume,
-      callbacks: o.callbacks ?? [],
     });
     const best = o.keepBest && store ? await store.load('best') : undefined;
     if (best) loadCheckpointWeights(this.model, best);

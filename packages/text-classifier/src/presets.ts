@@ -1,5 +1,6 @@
 import type { AttentionVariant } from '@attnzoo/attention';
 import { registerPreset } from '@attnzoo/hub';
+import { TASK_FIT_DEFAULTS, type TaskFitDefaults } from '@attnzoo/train';
 import type { TextClassifierOptions } from './config';
 
 export type ReleaseDataset = 'imdb' | 'amazon-multidomain';
@@ -27,14 +28,7 @@ export interface ReleaseRecipe {
 }
 
 /** `TextClassifier.fit`'s defaults, for what its options leave out. */
-export const FIT_DEFAULTS = {
-  batchSize: 64,
-  lr: 1e-3,
-  warmupFraction: 0.05,
-  weightDecay: 0.01,
-  clipNorm: 1,
-  labelSmoothing: 0,
-};
+export const FIT_DEFAULTS: Readonly<TaskFitDefaults> = TASK_FIT_DEFAULTS;
 
 /** Fine-tuning defaults of the family: a short schedule at a lower peak rate than training from scratch. */
 export const FINETUNE_DEFAULTS: Readonly<ReleaseRecipe['finetune']> = {

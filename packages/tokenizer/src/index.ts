@@ -1,5 +1,6 @@
 // Browser-safe core: SentencePiece models from bytes (sentencepiece-js), encode/decode, special ids.
 export { TokenizerError, type TokenizerErrorCode } from './errors';
+export { checkTokenizerIds, type ModelTokenizer, type TokenizerIds, tokenizerIds } from './model-tokenizer';
 export {
   type PieceType,
   parseSentencePieceModel,

@@ -45,7 +45,14 @@ export {
   usedLengths,
 } from './sequence-batches';
 export { type StepReplayReport, setStepReplay, stepReplayEnabled } from './step-replay';
-export { type LearningRate, learningRateSchedule, type TaskFitOptions } from './task-fit';
+export {
+  type LearningRate,
+  learningRateSchedule,
+  TASK_FIT_DEFAULTS,
+  type TaskFitDefaults,
+  type TaskFitOptions,
+  taskTrainSettings,
+} from './task-fit';
 export {
   type BatchLogs,
   type Callback,

@@ -48,3 +48,50 @@ export function learningRateSchedule(
     totalSteps: o.totalSteps,
   });
 }
+
+/** The numbers a task's `fit` falls back on; each family's `FIT_DEFAULTS` starts from TASK_FIT_DEFAULTS. */
+export interface TaskFitDefaults {
+  batchSize: number;
+  /** Peak of the warm-up + cosine schedule. */
+  lr: number;
+  warmupFraction: number;
+  weightDecay: number;
+  clipNorm: number;
+  labelSmoothing: number;
+}
+
+export const TASK_FIT_DEFAULTS: Readonly<TaskFitDefaults> = {
+  batchSize: 64,
+  lr: 1e-3,
+  warmupFraction: 0.05,
+  weightDecay: 0.01,
+  clipNorm: 1,
+  labelSmoothing: 0,
+};
+
+/**
+ * The trainer settings a task's fit options come to, with its family's defaults: AdamW, the
+ * learning-rate schedule over `totalSteps`, clipping, label smoothing, seed, callbacks and
+ * checkpoints. A task adds its data, metrics and loss settings.
+ */
+export function taskTrainSettings(
+  o: TaskFitOptions<unknown>,
+  defaults: Readonly<TaskFitDefaults>,
+  totalSteps: number,
+) {
+  return {
+    epochs: o.epochs,
+    seed: o.seed ?? 0,
+    optimizer: { type: 'adamw' as const, weightDecay: o.weightDecay ?? defaults.weightDecay },
+    lr: learningRateSchedule(o.lr, {
+      peakLr: defaults.lr,
+      warmupFraction: o.warmupFraction ?? defaults.warmupFraction,
+      totalSteps,
+    }),
+    clipNorm: o.clipNorm ?? defaults.clipNorm,
+    labelSmoothing: o.labelSmoothing ?? defaults.labelSmoothing,
+    callbacks: o.callbacks ?? [],
+    checkpoints: o.checkpoints,
+    resume: o.resume,
+  };
+}

@@ -9,9 +9,9 @@ import {
 import {
   accuracy,
   evaluate as evaluateModel,
-  learningRateSchedule,
   type TaskFitOptions,
   type TrainResult,
+  taskTrainSettings,
   train,
 } from '@attnzoo/train';
 import * as tf from '@tensorflow/tfjs-core';
@@ -257,20 +257,8 @@ export class ImageClassifier {
         ? splitBatches(o.validation, this.preprocessor, { batchSize: 256 })
         : undefined,
       test: o.test ? splitBatches(o.test, this.preprocessor, { batchSize: 256 }) : undefined,
-      epochs: o.epochs,
-      seed: o.seed ?? 0,
-      optimizer: { type: 'adamw', weightDecay: o.weightDecay ?? FIT_DEFAULTS.weightDecay },
-      lr: learningRateSchedule(o.lr, {
-        peakLr: FIT_DEFAULTS.lr,
-        warmupFraction: o.warmupFraction ?? FIT_DEFAULTS.warmupFraction,
-        totalSteps,
-      }),
-      clipNorm: o.clipNorm ?? FIT_DEFAULTS.clipNorm,
-      labelSmoothing: o.labelSmoothing ?? FIT_DEFAULTS.labelSmoothing,
+      ...taskTrainSettings(o, FIT_DEFAULTS, totalSteps),
       metrics: [accuracy()],
-      callbacks: o.callbacks ?? [],
-      checkpoints: o.checkpoints,
-      resume: o.resume,
     });
   }
 

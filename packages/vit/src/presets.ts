@@ -1,5 +1,6 @@
 import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
 import { registerPreset } from '@attnzoo/hub';
+import { TASK_FIT_DEFAULTS, type TaskFitDefaults } from '@attnzoo/train';
 import type { ViTBackboneConfig } from './config';
 import type { ImagePreprocessorConfig } from './preprocessor';
 
@@ -154,13 +155,10 @@ export function releasePackageName(name: string): string {
 export const SAMPLE_SPLIT = 'test, seeded stratified sample (100 per class, seed 0)';
 
 /** `ImageClassifier.fit`'s defaults, for what its options leave out. */
-export const FIT_DEFAULTS = {
+export const FIT_DEFAULTS: Readonly<TaskFitDefaults> = {
+  ...TASK_FIT_DEFAULTS,
   batchSize: 128,
-  lr: 1e-3,
-  warmupFraction: 0.05,
   weightDecay: 0.05,
-  clipNorm: 1,
-  labelSmoothing: 0,
 };
 
 /** Fine-tuning defaults of the family: a short schedule at a lower peak rate than training from scratch. */

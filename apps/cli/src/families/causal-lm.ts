@@ -3,9 +3,9 @@
 import { CausalLM, FINETUNE_DEFAULTS } from '@attnzoo/causal-lm/node';
 import { savePreset } from '@attnzoo/hub/node';
 import { UsageError } from '../command';
-import { existingFile, learningRate, parameterCounts, presetFolder } from '../tasks/common';
+import { existingFile, parameterCounts, presetFolder } from '../tasks/common';
 import { ANKI_NAMES, translationData } from '../tasks/data';
-import type { ModelFamily, RunContext, Trained } from './family';
+import { finetuneFitOptions, type ModelFamily, type RunContext, type Trained } from './family';
 
 /** The Spanish sentences of the Anki pairs' train and test splits. */
 async function spanish(value: string, limits: { train?: number; test?: number }) {
@@ -25,14 +25,7 @@ async function finetuneLM(c: RunContext, out: string): Promise<Trained> {
   const totalSteps = Math.ceil(data.train.length / s.batchSize) * s.epochs;
   const result = await lm.fit({
     train: data.train,
-    epochs: s.epochs,
-    batchSize: s.batchSize,
-    lr: learningRate({ schedule: s.schedule, peakLr: s.lr, warmup: s.warmup, totalSteps }),
-    weightDecay: s.weightDecay,
-    seed: s.seed,
-    callbacks: c.callbacks,
-    checkpoints: c.store,
-    resume: c.resume,
+    ...finetuneFitOptions(c, totalSteps),
   });
   const r = await lm.evaluate(data.test);
   await savePreset(

@@ -3,6 +3,7 @@
 import type { PresetMetadata } from '@attnzoo/hub/node';
 import type { Callback, EpochLogs, TrainResult } from '@attnzoo/train';
 import type { DiskCheckpointStore } from '@attnzoo/train/node';
+import { learningRate } from '../tasks/common';
 
 export interface FinetuneSettings {
   from: string;
@@ -99,4 +100,19 @@ export interface ModelFamily {
     loss?: number;
   }>;
   predict(o: { from: string; inputs: string[]; top: number; beam?: number }): Promise<PredictRow[]>;
+}
+
+/** The fit options of a fine-tuning run (`TaskFitOptions` without the data): settings, schedule, callbacks, checkpoints. */
+export function finetuneFitOptions(c: RunContext, totalSteps: number) {
+  const s = c.settings;
+  return {
+    epochs: s.epochs,
+    batchSize: s.batchSize,
+    seed: s.seed,
+    weightDecay: s.weightDecay,
+    lr: learningRate({ schedule: s.schedule, peakLr: s.lr, warmup: s.warmup, totalSteps }),
+    callbacks: c.callbacks,
+    checkpoints: c.store,
+    resume: c.resume,
+  };
 }

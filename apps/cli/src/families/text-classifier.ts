@@ -8,9 +8,9 @@ import {
   spreadLimit,
   TextClassifier,
 } from '@attnzoo/text-classifier/node';
-import { learningRate, presetFolder } from '../tasks/common';
+import { presetFolder } from '../tasks/common';
 import { textData } from '../tasks/data';
-import type { ModelFamily, RunContext, Trained } from './family';
+import { finetuneFitOptions, type ModelFamily, type RunContext, type Trained } from './family';
 
 async function finetuneText(c: RunContext, out: string): Promise<Trained> {
   const s = c.settings;
@@ -33,14 +33,7 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
   const result = await clf.fit({
     train: tr,
     test: te,
-    epochs: s.epochs,
-    batchSize: s.batchSize,
-    seed: s.seed,
-    weightDecay: s.weightDecay,
-    lr: learningRate({ schedule: s.schedule, peakLr: s.lr, warmup: s.warmup, totalSteps }),
-    callbacks: c.callbacks,
-    checkpoints: c.store,
-    resume: c.resume,
+    ...finetuneFitOptions(c, totalSteps),
   });
   const value = result.test?.accuracy ?? Number.NaN;
   const p = clf.parameters();

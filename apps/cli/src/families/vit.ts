@@ -5,9 +5,9 @@ import { savePreset } from '@attnzoo/hub/node';
 import { FINETUNE_DEFAULTS, ImageClassifier, loadImageData } from '@attnzoo/vit/node';
 import { UsageError } from '../command';
 import { evaluatePreset } from '../release/vit';
-import { learningRate, presetFolder } from '../tasks/common';
+import { presetFolder } from '../tasks/common';
 import { imageData } from '../tasks/data';
-import type { ModelFamily, RunContext, Trained } from './family';
+import { finetuneFitOptions, type ModelFamily, type RunContext, type Trained } from './family';
 
 async function finetuneVit(c: RunContext, out: string): Promise<Trained> {
   const s = c.settings;
@@ -39,14 +39,7 @@ async function finetuneVit(c: RunContext, out: string): Promise<Trained> {
   const result = await classifier.fit({
     train: trainSplit,
     test: testSplit,
-    epochs: s.epochs,
-    batchSize: s.batchSize,
-    seed: s.seed,
-    weightDecay: s.weightDecay,
-    lr: learningRate({ schedule: s.schedule, peakLr: s.lr, warmup: s.warmup, totalSteps }),
-    callbacks: c.callbacks,
-    checkpoints: c.store,
-    resume: c.resume,
+    ...finetuneFitOptions(c, totalSteps),
   });
   const value = result.test?.accuracy ?? Number.NaN;
   const cost = modelCost(classifier.model);
