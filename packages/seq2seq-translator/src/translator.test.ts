@@ -150,6 +150,7 @@ describe('training, translating and presets', () => {
     });
     expect(result.epochs).toBe(1);
     expect(lrs).toEqual([2e-3, 2e-3, 2e-3]); // 60 pairs in batches of 20, at the schedule's rate
+    expect(await t.predict(['Hi.', ''])).toEqual((await t.translate(['Hi.', ''])).translations);
     t.dispose();
   });
 });

@@ -133,6 +133,11 @@ export class Translator {
     return this.preprocessor.encodeSource(text, onLong);
   }
 
+  /** The task contract's `predict`: the translations alone (`translate` also gives details and speed). */
+  async predict(sentences: readonly string[], options: TranslateOptions = {}): Promise<string[]> {
+    return (await this.translate(sentences, options)).translations;
+  }
+
   /**
    * Translates sentences in batches (sorted by length, so padding stays small). An empty or
    * blank sentence translates to '' without running the model.
