@@ -650,7 +650,7 @@ describe('error paths', () => {
     const noTask = await cli('finetune', '--from', 'x');
     expect(noTask.code).toBe(2);
     expect(noTask.stderr).toBe(
-      'attnzoo: finetune needs a model type first: attnzoo finetune <vit|text-classifier|translator> ...',
+      'attnzoo: finetune needs a model type first: attnzoo finetune <vit|text-classifier|translator|causal-lm> ...',
     );
     const noFrom = await cli('finetune', 'vit', '--data', 'mnist', '--out', join(dir, 'x'));
     expect(noFrom.code).toBe(2);
