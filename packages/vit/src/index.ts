@@ -3,6 +3,13 @@ import './register';
 
 // Kept for existing callers: the tar writer lives beside the reader in @attnzoo/datasets.
 export { writeTar } from '@attnzoo/datasets';
+export {
+  type AugmentOp,
+  applyOp,
+  randomErasing,
+  TRIVIAL_AUGMENT_OPS,
+  trivialAugment,
+} from './augment';
 export { ViTBackbone } from './backbone';
 export {
   type FitOptions,
