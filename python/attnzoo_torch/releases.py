@@ -55,7 +55,7 @@ FAMILIES: Dict[str, Tuple] = {
                   None),
     "vit-cifar10": (vit_cifar10, ViTClassifier,
                     TrainingRecipe(peak_lr=1e-3, weight_decay=0.05, label_smoothing=0.1, clip_norm=1.0,
-                                   batch_size=256),
+                                   batch_size=512),
                     None),
     # The release length: every text is padded or cut to 256 ids.
     "textcls-imdb": (textcls_imdb, TextClassifier,

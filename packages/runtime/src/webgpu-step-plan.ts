@@ -142,6 +142,12 @@ export class StepPlan implements BufferClaimant {
     if (reason) throw new Error(`cannot replay the captured step: ${reason}`);
     if (this.next !== 0) throw new Error('the previous replay did not run all its segments');
     const b = this.p.backend;
+    // tfjs keeps a tensor's values on the CPU after its first read and never reads the GPU again
+    // (its tensors are immutable); a replay writes weights and moments in place, so drop that copy.
+    for (const v of this.p.variables) {
+      const data = b.tensorMap.get(v.variable.dataId);
+      if (data) data.values = null;
+    }
     let enc: GPUCommandEncoder | undefined;
     for (const input of this.p.inputs) {
       const value = inputs[input.key];

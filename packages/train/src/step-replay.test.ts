@@ -60,6 +60,26 @@ describe('step replay (webgpu, software adapter)', () => {
     }
   });
 
+  it('reads current weights after replays (a checkpoint or save between epochs reads the GPU, not a stale copy)', async () => {
+    // tfjs caches a tensor's values on the CPU at its first read and trusts the cache ever after:
+    // replays write weights and moments in place, so every read after a replay must go to the GPU.
+    // Seen on an H200: checkpoints after epoch 2+ held the values first read at epoch 1.
+    const reads: Float32Array[][] = [];
+    const readEachEpoch = (m: tfl.LayersModel): Callback[] => [
+      { onEpochEnd: async () => void reads.push(await weightsOf(m)) },
+    ];
+    const o = { n: 256, batch: 64, epochs: 4, callbacks: readEachEpoch };
+    const eager = await fit(false, o);
+    const eagerReads = reads.splice(0);
+    const replayed = await fit(true, o);
+    expect(replayed.result.stepReplay!.replayed).toBeGreaterThan(8);
+    expect(reads.length).toBe(4);
+    for (const [e, epoch] of reads.entries())
+      for (const [i, w] of epoch.entries())
+        expect(Array.from(w), `epoch ${e + 1} weight ${i}`).toEqual(Array.from(eagerReads[e][i]));
+    expect(replayed.losses).toEqual(eager.losses);
+  });
+
   it('captures again when a weight is written between steps', async () => {
     const halve = (m: tfl.LayersModel): Callback[] => [
       {

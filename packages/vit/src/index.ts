@@ -1,6 +1,13 @@
 import '@attnzoo/attention';
 import './presets';
 
+export {
+  type AugmentOp,
+  applyOp,
+  randomErasing,
+  TRIVIAL_AUGMENT_OPS,
+  trivialAugment,
+} from './augment';
 export { ViTBackbone } from './backbone';
 export {
   type FitOptions,

@@ -1,5 +1,6 @@
 import type { ImageSplit } from '@attnzoo/datasets';
 import * as tf from '@tensorflow/tfjs-core';
+import { randomErasing, trivialAugment } from './augment';
 import { checkRawImage, decodeImage, type RawImage, resizeBilinear, toChannels } from './image';
 
 export interface AugmentConfig {
@@ -7,6 +8,10 @@ export interface AugmentConfig {
   cropPadding?: number;
   /** Mirror left-right with probability 1/2. */
   horizontalFlip?: boolean;
+  /** TrivialAugment over RandAugment's ops, before crop and flip (see augment.ts; default off). */
+  trivialAugment?: boolean;
+  /** Probability of random erasing after normalisation (default 0: off). */
+  randomErasing?: number;
 }
 
 export interface ImagePreprocessorConfig {
@@ -35,8 +40,8 @@ function isRawImage(x: unknown): x is RawImage {
 /**
  * Turns images into model input: decodes PNG/JPEG, converts grey/RGB, resizes (bilinear) to the
  * model's size, rescales and normalises. With `augment`, training batches also get a seeded
- * random crop (zero padding) and horizontal flip. Pixel work is done in JS on the host, so it is
- * identical on every backend and costs the GPU nothing.
+ * random crop (zero padding) and horizontal flip, optionally TrivialAugment and random erasing.
+ * Pixel work is done in JS on the host, so it is identical on every backend and costs the GPU nothing.
  */
 export class ImagePreprocessor {
   static readonly className = 'attnzoo.vit.ImagePreprocessor';
@@ -187,16 +192,24 @@ export class ImagePreprocessor {
     const [h, w, c] = this.shape;
     const size = h * w * c;
     const out = new Float32Array(indices.length * size);
-    const pad = random ? (this.config.augment.cropPadding ?? 0) : 0;
-    const flip = random ? Boolean(this.config.augment.horizontalFlip) : false;
+    const { augment } = this.config;
+    const pad = random ? (augment.cropPadding ?? 0) : 0;
+    const flip = random ? Boolean(augment.horizontalFlip) : false;
+    const trivial = random && augment.trivialAugment ? new Float32Array(size) : undefined;
+    const erase = random ? (augment.randomErasing ?? 0) : 0;
     for (let i = 0; i < indices.length; i++) {
-      const src = split.images.subarray(indices[i] * size, (indices[i] + 1) * size);
+      let src: ArrayLike<number> = split.images.subarray(indices[i] * size, (indices[i] + 1) * size);
       const dst = out.subarray(i * size, (i + 1) * size);
+      if (trivial) {
+        trivialAugment(src, trivial, h, w, c, random!);
+        src = trivial;
+      }
       const dy = pad ? Math.floor(random!() * (2 * pad + 1)) - pad : 0;
       const dx = pad ? Math.floor(random!() * (2 * pad + 1)) - pad : 0;
       const mirror = flip && random!() < 0.5;
       augmentInto(src, dst, h, w, c, dy, dx, mirror);
       this.normalise(dst);
+      if (erase) randomErasing(dst, h, w, c, erase, random!);
     }
     return tf.tensor4d(out, [indices.length, h, w, c]);
   }

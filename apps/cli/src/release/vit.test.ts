@@ -160,7 +160,12 @@ describe('vit-cifar100 configuration', () => {
     });
     const classifier = await ImageClassifier.fromPretrained(join(dir, 'cifar100', 'preset'));
     expect(classifier.config.numClasses).toBe(100);
-    expect(classifier.preprocessor.config.augment).toEqual({ cropPadding: 4, horizontalFlip: true });
+    expect(classifier.preprocessor.config.augment).toEqual({
+      cropPadding: 4,
+      horizontalFlip: true,
+      trivialAugment: true,
+      randomErasing: 0.25,
+    });
     classifier.dispose();
   });
 
