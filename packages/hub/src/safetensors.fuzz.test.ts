@@ -10,8 +10,18 @@ const isPresetError = (e: unknown) => e instanceof PresetError;
 const seeds: Uint8Array[] = [
   encodeSafetensors(
     [
-      { name: 'embed/embeddings', dtype: 'float32', shape: [3, 2], data: new Float32Array([1, 2, 3, 4, 5, 6]) },
-      { name: 'block0/query_kernel', dtype: 'float16', shape: [2, 2], data: new Float32Array([0.5, -1, 2, 8]) },
+      {
+        name: 'embed/embeddings',
+        dtype: 'float32',
+        shape: [3, 2],
+        data: new Float32Array([1, 2, 3, 4, 5, 6]),
+      },
+      {
+        name: 'block0/query_kernel',
+        dtype: 'float16',
+        shape: [2, 2],
+        data: new Float32Array([0.5, -1, 2, 8]),
+      },
       { name: 'head/bias', dtype: 'bfloat16', shape: [3], data: new Float32Array([1, 0, -1]) },
       { name: 'empty', dtype: 'float32', shape: [0], data: new Float32Array(0) },
     ],
@@ -77,7 +87,9 @@ describe('safetensors: hostile files end in a PresetError naming the file', () =
             accepted++;
             // whatever is accepted is self-consistent and writes back to a file that reads the same
             const again = decodeSafetensors(encodeSafetensors(tensors as SafetensorsTensor[]));
-            expect(again.tensors.map((t) => [t.name, t.shape])).toEqual(tensors.map((t) => [t.name, t.shape]));
+            expect(again.tensors.map((t) => [t.name, t.shape])).toEqual(
+              tensors.map((t) => [t.name, t.shape]),
+            );
           },
           isPresetError,
           WHERE,

@@ -64,7 +64,7 @@ describe('safetensors codec', () => {
   });
 
   it('round-trips float32 bit for bit, and float16/bfloat16 to their rounding', () => {
-    const values = new Float32Array([0, -0, 1, -1.25, 3.14159, 65504, 1e-8, 1e30, Number.POSITIVE_INFINITY]);
+    const values = new Float32Array([0, -0, 1, -1.25, 3.1416, 65504, 1e-8, 1e30, Number.POSITIVE_INFINITY]);
     const tensors: SafetensorsTensor[] = [
       { name: 'f32', dtype: 'float32', shape: [3, 3], data: values },
       { name: 'f16', dtype: 'float16', shape: [9], data: values },
@@ -112,7 +112,12 @@ describe('safetensors codec', () => {
 
   it('float16: known bit patterns through the file', () => {
     const bytes = encodeSafetensors([
-      { name: 'h', dtype: 'float16', shape: [5], data: new Float32Array([1, -2, 65504, 2 ** -24, 1 + 2 ** -11]) },
+      {
+        name: 'h',
+        dtype: 'float16',
+        shape: [5],
+        data: new Float32Array([1, -2, 65504, 2 ** -24, 1 + 2 ** -11]),
+      },
     ]);
     const raw = new Uint16Array(bytes.slice(bytes.length - 10).buffer);
     // 1 + 2^-11 is halfway between 1 and 1 + 2^-10: ties to even gives 1 (0x3c00)
@@ -167,22 +172,26 @@ describe('safetensors: bad files are a PresetError naming the file, the problem 
   });
 
   it('unknown dtypes, with the ones attnzoo reads', () => {
-    const e = decode(withHeader('{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}', [0, 0, 0, 0, 0, 0, 0, 0]));
-    expect(e.message).toMatch(/"F64", a safetensors dtype attnzoo does not read.*F32, F16 and BF16/);
-    expect(decode(withHeader('{"a":{"dtype":"toString","shape":[],"data_offsets":[0,4]}}', [0, 0, 0, 0])).message).toMatch(
-      /not a safetensors dtype/,
+    const e = decode(
+      withHeader('{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}', [0, 0, 0, 0, 0, 0, 0, 0]),
     );
+    expect(e.message).toMatch(/"F64", a safetensors dtype attnzoo does not read.*F32, F16 and BF16/);
+    expect(
+      decode(withHeader('{"a":{"dtype":"toString","shape":[],"data_offsets":[0,4]}}', [0, 0, 0, 0])).message,
+    ).toMatch(/not a safetensors dtype/);
   });
 
   it('shape and offsets that disagree, bad shapes and offsets', () => {
     const four = [0, 0, 0, 0];
-    expect(decode(withHeader('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', four)).message).toMatch(
-      /shape \[2\]\) 4 bytes .* needs 8/,
-    );
-    expect(decode(withHeader('{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', four)).message).toMatch(/shape/);
-    expect(decode(withHeader('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}', four)).message).toMatch(
-      /data_offsets/,
-    );
+    expect(
+      decode(withHeader('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', four)).message,
+    ).toMatch(/shape \[2\]\) 4 bytes .* needs 8/);
+    expect(
+      decode(withHeader('{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', four)).message,
+    ).toMatch(/shape/);
+    expect(
+      decode(withHeader('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}', four)).message,
+    ).toMatch(/data_offsets/);
     expect(decode(withHeader('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0]}}', four)).message).toMatch(
       /data_offsets/,
     );
@@ -199,12 +208,12 @@ describe('safetensors: bad files are a PresetError naming the file, the problem 
         ),
       ).message,
     ).toMatch(/overlapping/);
-    expect(decode(withHeader('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', eight)).message).toMatch(
-      /unused.*contiguous/,
-    );
-    expect(decode(withHeader('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', eight)).message).toMatch(
-      /trailing bytes/,
-    );
+    expect(
+      decode(withHeader('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', eight)).message,
+    ).toMatch(/unused.*contiguous/);
+    expect(
+      decode(withHeader('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', eight)).message,
+    ).toMatch(/trailing bytes/);
     expect(decode(withHeader('{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', eight)).code).toBe(
       'truncated',
     );
@@ -221,12 +230,14 @@ describe('safetensors: bad files are a PresetError naming the file, the problem 
       ).message,
     ).toMatch(/"a" twice/);
     expect(
-      decode(withHeader('{"__metadata__":{"k":1},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', four))
-        .message,
+      decode(
+        withHeader('{"__metadata__":{"k":1},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', four),
+      ).message,
     ).toMatch(/"k" that is a number, not a string/);
-    expect(decode(withHeader('{"__metadata__":[],"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', four)).message).toMatch(
-      /__metadata__/,
-    );
+    expect(
+      decode(withHeader('{"__metadata__":[],"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', four))
+        .message,
+    ).toMatch(/__metadata__/);
   });
 
   it('names with escapes and nested braces are read as they are written', () => {

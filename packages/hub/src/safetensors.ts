@@ -39,7 +39,20 @@ const CODES: Record<SafetensorsDtype, string> = { float32: 'F32', float16: 'F16'
 const DTYPES: Record<string, SafetensorsDtype> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 const WIDTH: Record<SafetensorsDtype, number> = { float32: 4, float16: 2, bfloat16: 2 };
 /** Other dtypes of the format, named in messages so that a user knows the file is valid but unsupported. */
-const OTHER_CODES = ['F64', 'F8_E4M3', 'F8_E5M2', 'I64', 'I32', 'I16', 'I8', 'U64', 'U32', 'U16', 'U8', 'BOOL'];
+const OTHER_CODES = [
+  'F64',
+  'F8_E4M3',
+  'F8_E5M2',
+  'I64',
+  'I32',
+  'I16',
+  'I8',
+  'U64',
+  'U32',
+  'U16',
+  'U8',
+  'BOOL',
+];
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -58,7 +71,12 @@ export function bfloat16Value(bits: number): number {
   return f32[0];
 }
 
-function fail(code: 'truncated' | 'too-large' | 'invalid', source: string, problem: string, fix: string): never {
+function fail(
+  code: 'truncated' | 'too-large' | 'invalid',
+  source: string,
+  problem: string,
+  fix: string,
+): never {
   throw new PresetError(code, `${source} ${problem}: ${fix}.`);
 }
 
@@ -182,7 +200,10 @@ interface Entry {
  * JSON, every entry's dtype, shape and offsets (contiguous, in range, sized for the shape), unique
  * names and string metadata. Any problem is a PresetError naming `source`, the problem and the fix.
  */
-export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsOptions = {}): DecodedSafetensors {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  options: DecodeSafetensorsOptions = {},
+): DecodedSafetensors {
   const source = options.source ?? 'the safetensors file';
   const cap = options.maxHeaderBytes ?? DEFAULT_MAX_SAFETENSORS_HEADER_BYTES;
   if (!(bytes instanceof Uint8Array))
@@ -228,7 +249,12 @@ export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsO
   const seen = new Set<string>();
   for (const key of keys) {
     if (seen.has(key))
-      fail('invalid', source, `names ${JSON.stringify(key)} twice in its header`, 'names must be unique; export the file again');
+      fail(
+        'invalid',
+        source,
+        `names ${JSON.stringify(key)} twice in its header`,
+        'names must be unique; export the file again',
+      );
     seen.add(key);
   }
 
@@ -246,7 +272,12 @@ export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsO
             `has a __metadata__ value ${JSON.stringify(k)} that is a ${v === null ? 'null' : typeof v}, not a string`,
             'safetensors metadata holds strings only; export the file again',
           );
-        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(metadata, k, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       continue;
     }
@@ -254,7 +285,7 @@ export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsO
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
       fail('invalid', source, `has an entry for tensor ${name} that is not an object`, REWRITE);
     const code = spec.dtype;
-    if (typeof code !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPES, code)) {
+    if (typeof code !== 'string' || !Object.hasOwn(DTYPES, code)) {
       const known = typeof code === 'string' && OTHER_CODES.includes(code);
       fail(
         'invalid',
