@@ -64,7 +64,7 @@ describe('safetensors codec', () => {
   });
 
   it('round-trips float32 bit for bit, and float16/bfloat16 to their rounding', () => {
-    const values = new Float32Array([0, -0, 1, -1.25, 3.1416, 65504, 1e-8, 1e30, Number.POSITIVE_INFINITY]);
+    const values = new Float32Array([0, -0, 1, -1.25, 3.3333, 65504, 1e-8, 1e30, Number.POSITIVE_INFINITY]);
     const tensors: SafetensorsTensor[] = [
       { name: 'f32', dtype: 'float32', shape: [3, 3], data: values },
       { name: 'f16', dtype: 'float16', shape: [9], data: values },

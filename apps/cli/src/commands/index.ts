@@ -12,6 +12,7 @@ import { evaluate, predict } from './evaluate-predict';
 import { finetune } from './finetune';
 import { models } from './models';
 import { QUICKSTART_DEFAULTS, quickstart } from './quickstart';
+import { exportCommand, importCommand } from './safetensors';
 
 const backendOptions = {
   backend: { type: 'string', description: 'auto, tensorflow, webgpu, wasm or cpu (or $ATTNZOO_BACKEND)' },
@@ -526,4 +527,6 @@ export const COMMANDS: Command[] = [
       await models({ dir: String(v.dir), json: Boolean(v.json) });
     },
   },
+  exportCommand,
+  importCommand,
 ];
