@@ -102,7 +102,7 @@ describe('attnzoo export / import (safetensors)', () => {
       let bf16Off = 0;
       for (const [j, v] of t.data.entries()) {
         if (b[k].data[j] !== roundToFloat16(v)) f16Off++;
-        if (Math.abs(c[k].data[j] - v) > Math.abs(v) * 2 ** -9) bf16Off++;
+        if (Math.abs(c[k].data[j] - v) > Math.abs(v) * 2 ** -8) bf16Off++;
       }
       expect([t.name, f16Off, bf16Off]).toEqual([t.name, 0, 0]);
     }
