@@ -60,6 +60,50 @@ class TrainVitTest(unittest.TestCase):
             self.assertEqual(done["history"][0], first["history"][0])
             self.assertEqual(done["test_images"], 4)
 
+    def test_data_parallel_with_torchrun_on_two_cpu_processes_and_export(self):
+        import subprocess
+
+        import torch
+
+        from attnzoo_torch import port, train_vit
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        root = os.path.dirname(os.path.dirname(here))
+        with tempfile.TemporaryDirectory() as d:
+            data = os.path.join(d, "cifar.tar.gz")
+            jpeg_tar(data, 8)
+            out, st = os.path.join(d, "r.json"), os.path.join(d, "w.safetensors")
+            like = os.path.join(root, "models", "vit-cifar10-efficient", "preset")
+            env = dict(os.environ, PYTHONPATH=os.path.join(root, "python"), OMP_NUM_THREADS="1")
+            args = [sys.executable, "-m", "attnzoo_torch.train_vit", "vit-cifar10-efficient", "--data", data,
+                    "--epochs", "2", "--batch-size", "8", "--checkpoints", os.path.join(d, "ck"), "--workers", "0",
+                    "--device", "cpu", "--out", out, "--export-like", like, "--export", st]
+            # The environment torchrun gives each rank (Debian's torch 1.13 launcher fails under
+            # Python 3.12: Std.from_str returns None); the GPU machine runs the real torchrun.
+            procs = [subprocess.Popen(args, env=dict(env, WORLD_SIZE="2", RANK=str(r), LOCAL_RANK=str(r),
+                                                     MASTER_ADDR="127.0.0.1", MASTER_PORT="29533"),
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                     for r in range(2)]
+            outputs = [p.communicate(timeout=600)[0] for p in procs]
+            for p, o in zip(procs, outputs):
+                self.assertEqual(p.returncode, 0, o[-3000:])
+            run = type("Run", (), {"stdout": outputs[0]})
+            with open(out) as f:
+                result = json.load(f)
+            self.assertEqual(result["processes"], 2)
+            self.assertTrue(result["finished"])
+            # 16 images, global batch 8 over 2 processes: 2 steps an epoch of 4 images each.
+            self.assertIn("2 epochs of 2 steps on 2 processes", run.stdout)
+            # The export loads back into a twin (names, shapes and config of the TypeScript preset)
+            # and scores what the run reported on the test images.
+            twin = port.from_safetensors(st)
+            images, _ = train_vit.read_jpeg_tar(data)
+            loader = torch.utils.data.DataLoader(
+                train_vit.AugmentedImages(*images["test"], train_vit.PREPROCESS["vit-cifar10"], False), batch_size=4)
+            acc, loss = train_vit.evaluate(twin, loader, "cpu")
+            self.assertEqual(acc, result["history"][-1]["test_accuracy"])
+            self.assertAlmostEqual(loss, result["history"][-1]["test_loss"], places=5)
+
     def test_schedule_matches_the_typescript_one(self):
         from attnzoo_torch.train_vit import lr_at
 

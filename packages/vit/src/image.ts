@@ -30,6 +30,12 @@ function checkPngSize(bytes: Uint8Array, what: string): void {
   if (v.getUint32(12) !== 0x49484452) return; // no IHDR first: the decoder says so
   const width = v.getUint32(16);
   const height = v.getUint32(20);
+  if (width === 0 || height === 0) {
+    // The PNG spec forbids empty images; the decoder would return one with no pixels.
+    throw new ImageError(
+      `${what}: the PNG header declares ${width}×${height} pixels: an image needs at least one pixel; the file is corrupt.`,
+    );
+  }
   const sampleBytes = bytes[24] > 8 ? 2 : 1;
   const declared = width * height * (PNG_CHANNELS[bytes[25]] ?? 4) * sampleBytes;
   if (declared > MAX_IMAGE_BYTES) {
