@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PresetError } from './errors';
 import {
@@ -51,6 +53,29 @@ describe('safetensors codec', () => {
     ]);
   });
 
+  it("reads files written by the PyTorch twin's numpy writer (python/attnzoo_torch/safetensors_io.py)", () => {
+    const read = (name: string) =>
+      decodeSafetensors(new Uint8Array(readFileSync(join(__dirname, 'testing', name))), { source: name });
+    const f16 = read('twin-f16.safetensors');
+    expect(f16.metadata).toEqual({ format: 'attnzoo', 'attnzoo.preset': 'twin' });
+    expect(f16.tensors.map((t) => [t.name, t.dtype, t.shape, [...t.data]])).toEqual([
+      ['block/kernel', 'float16', [2, 2], [1, -2, 0.5, 3.140625]],
+      ['head/bias', 'float16', [2], [65504, 0.333251953125]],
+    ]);
+    const bf16 = read('twin-bf16.safetensors');
+    expect(bf16.metadata).toEqual({});
+    expect(bf16.tensors[0].dtype).toBe('bfloat16');
+    expect([...bf16.tensors[0].data].slice(0, 2)).toEqual([1, 3.140625]);
+    expect(bfloat16Bits(-1e30)).toBe(0xf14a); // what numpy's writer stored
+    expect(bf16.tensors[0].data[2]).toBe(bfloat16Value(0xf14a));
+    // and our writer stores the same values in the same bytes
+    const again = encodeSafetensors(f16.tensors, f16.metadata);
+    const data = (b: Uint8Array) => [...b.subarray(b.length - 12)];
+    expect(data(again)).toEqual(
+      data(new Uint8Array(readFileSync(join(__dirname, 'testing/twin-f16.safetensors')))),
+    );
+  });
+
   it('writes the same bytes as the reference layout (header padded with spaces to 8 bytes)', () => {
     const bytes = encodeSafetensors(
       [
@@ -76,9 +101,9 @@ describe('safetensors codec', () => {
     const byName = Object.fromEntries(back.map((t) => [t.name, t]));
     expect(new Uint8Array(byName.f32.data.buffer)).toEqual(new Uint8Array(values.buffer));
     expect(byName.f16.data[2]).toBe(1);
-    expect(byName.f16.data[4]).toBeCloseTo(3.140625, 10);
+    expect(byName.f16.data[4]).toBe(3.333984375);
     expect(byName.f16.data[7]).toBe(Number.POSITIVE_INFINITY); // 1e30 overflows half
-    expect(byName.bf16.data[4]).toBe(3.140625);
+    expect(byName.bf16.data[4]).toBe(3.328125);
     expect(byName.bf16.data[7]).toBeCloseTo(1e30, -27);
     expect(byName.empty.shape).toEqual([0, 4]);
     expect([...byName.scalar.data]).toEqual([7]);
