@@ -130,6 +130,7 @@ describe('augmentation ops', () => {
       augment: { trivialAugment: true, randomErasing: 1 },
     });
     const split = {
+      kind: 'images' as const,
       images: Uint8Array.from({ length: 4 * 8 * 8 * 3 }, (_, i) => (i * 29) % 256),
       labels: Int32Array.from([0, 1, 0, 1]),
       count: 4,
