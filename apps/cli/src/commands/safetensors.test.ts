@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeSafetensors, fromPretrained, roundToFloat16 } from '@attnzoo/hub/node';
+import { TextClassifier } from '@attnzoo/text-classifier/node';
 import { ImageClassifier } from '@attnzoo/vit/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +85,26 @@ describe('attnzoo export / import (safetensors)', () => {
       (await cli('import', file, '--into', RELEASE, '--out', out, '--overwrite', '--float32')).code,
     ).toBe(0);
     expect(await probabilities(out)).toEqual(await probabilities(join(RELEASE, 'preset')));
+  });
+
+  it('a text-classifier release: the new preset keeps the tokenizer and predicts the same', async () => {
+    const release = join(root, 'models/textcls-imdb-super');
+    const file = join(dir, 'textcls.safetensors');
+    expect((await cli('export', release, '--out', file)).code).toBe(0);
+    const out = join(dir, 'textcls');
+    expect((await cli('import', file, '--into', release, '--out', out)).code).toBe(0);
+    const texts = ['A wonderful film, the best I have seen this year.', 'Dull, slow and far too long.'];
+    const predict = async (folder: string) => {
+      const clf = await TextClassifier.fromPretrained(folder);
+      try {
+        return (await clf.predict(texts)).map((p) => p.probabilities);
+      } finally {
+        clf.dispose();
+      }
+    };
+    expect(await predict(out)).toEqual(await predict(join(release, 'preset')));
+    const tokenizer = (f: string) => readFile(join(f, 'tokenizer.model'));
+    expect(Buffer.compare(await tokenizer(out), await tokenizer(join(release, 'preset')))).toBe(0);
   });
 
   it('float16 and bfloat16 exports hold the values to their rounding', async () => {
