@@ -38,9 +38,12 @@ export type ModelLike = LayersModel | { model: LayersModel };
 
 function layersModel(model: ModelLike): LayersModel {
   // a tf.Sequential has a `model` too, but is itself the model to use
-  return typeof (model as Partial<LayersModel>).getWeights === 'function'
-    ? (model as LayersModel)
-    : (model as { model: LayersModel }).model;
+  if (typeof (model as Partial<LayersModel>).getWeights === 'function') return model as LayersModel;
+  const inner = (model as { model?: Partial<LayersModel> } | null)?.model;
+  if (inner && typeof inner.getWeights === 'function') return inner as LayersModel;
+  throw new TypeError(
+    'Pass a tf.LayersModel or an object holding one as `model` (a classifier; for a Translator, translator.models).',
+  );
 }
 
 export interface ExportSafetensorsOptions {
