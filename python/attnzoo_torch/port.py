@@ -2,7 +2,7 @@
 
 A preset's weights travel as safetensors files whose tensor names are the tfjs weight names
 (`vit_block0_attention/query_kernel`, shapes as tfjs: dense kernels [in, out]) and whose metadata
-holds the preset's config (`attnzoo.config`, the JSON of config.json's task entry); see
+holds the preset's config (`attnzoo.config`, the JSON of the preset's config.json); see
 docs/safetensors.md. The twin keeps nn.Linear weights [out, in]: every dense kernel is transposed
 on the way, nothing else changes.
 
@@ -90,8 +90,9 @@ def _linear_weights(model: nn.Module) -> set:
     return {f"{name}.weight" for name, m in model.named_modules() if isinstance(m, nn.Linear)}
 
 
-def model_from_config(task: Dict) -> nn.Module:
-    """The twin for a preset's config.json task entry ({className, config})."""
+def model_from_config(config: Dict) -> nn.Module:
+    """The twin for a preset's config.json (or its task entry, {className, config})."""
+    task = config.get("task", config)
     cls, c = task.get("className"), task.get("config", {})
     if cls == VIT_TASK:
         b = c["backbone"]
@@ -170,19 +171,20 @@ def from_safetensors(path: str) -> nn.Module:
     return load_tfjs_weights(model, weights, path).eval()
 
 
-def to_safetensors(model: nn.Module, path: str, task: Dict, names: List[str], dtype: str = "F32",
+def to_safetensors(model: nn.Module, path: str, config: Dict, names: List[str], dtype: str = "F32",
                    preset: str | None = None) -> None:
-    """Writes the twin's weights under the tfjs names `names` with the task config, for `attnzoo import`."""
-    meta = {"format": "attnzoo", "attnzoo.config": json.dumps(task)}
+    """Writes the twin's weights under the tfjs names `names` with the preset's config.json, for
+    `attnzoo import`."""
+    meta = {"format": "attnzoo", "attnzoo.config": json.dumps(config)}
     if preset:
         meta["attnzoo.preset"] = preset
     safetensors_io.write(path, tfjs_weights(model, names), meta, dtype)
 
 
 def read_tfjs_preset(folder: str) -> Tuple[Dict, Dict[str, np.ndarray]]:
-    """A preset folder's config.json task entry and its weights (model.json + shards), float32."""
+    """A preset folder's config.json and its weights (model.json + shards), float32."""
     with open(os.path.join(folder, "config.json")) as f:
-        task = json.load(f)["task"]
+        config = json.load(f)
     with open(os.path.join(folder, "model.json")) as f:
         manifest = json.load(f)["weightsManifest"]
     weights = {}
@@ -201,10 +203,10 @@ def read_tfjs_preset(folder: str) -> Tuple[Dict, Dict[str, np.ndarray]]:
                 arr = np.frombuffer(data, "<f4", size, offset).astype(np.float32)
                 offset += 4 * size
             weights[w["name"]] = arr.reshape(w["shape"])
-    return task, weights
+    return config, weights
 
 
 def from_tfjs_preset(folder: str) -> nn.Module:
     """The twin of a preset folder (models/<name>/preset), weights loaded."""
-    task, weights = read_tfjs_preset(folder)
-    return load_tfjs_weights(model_from_config(task), weights, folder).eval()
+    config, weights = read_tfjs_preset(folder)
+    return load_tfjs_weights(model_from_config(config), weights, folder).eval()

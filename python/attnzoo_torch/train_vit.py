@@ -250,8 +250,8 @@ def main(argv=None):
     if done and a.export:
         if not a.export_like:
             raise SystemExit("--export needs --export-like <preset folder> (the names and config to write)")
-        task, weights = read_tfjs_preset(a.export_like)
-        to_safetensors(model, a.export, task, list(weights), preset=a.name)
+        config, weights = read_tfjs_preset(a.export_like)
+        to_safetensors(model, a.export, config, list(weights), preset=a.name)
         log(f"{a.name}: weights written to {a.export}", flush=True)
     result = dict(name=a.name, framework=f"pytorch {torch.__version__}", device=a.device, processes=world,
                   gpu=torch.cuda.get_device_name() if a.device == "cuda" else None, epochs=a.epochs,

@@ -36,12 +36,12 @@ class PortTest(unittest.TestCase):
 
     def test_safetensors_round_trip_and_a_twin_through_it(self):
         folder = os.path.join(MODELS, "vit-mnist-super", "preset")
-        task, weights = port.read_tfjs_preset(folder)
+        config, weights = port.read_tfjs_preset(folder)
         twin = port.from_tfjs_preset(folder)
         x = torch.randn(3, 28, 28, 1, generator=torch.Generator().manual_seed(0))
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "w.safetensors")
-            port.to_safetensors(twin, path, task, list(weights), preset="vit-mnist-super")
+            port.to_safetensors(twin, path, config, list(weights), preset="vit-mnist-super")
             back = port.from_safetensors(path)
             with torch.no_grad():
                 self.assertTrue(torch.equal(twin(x), back(x)))
@@ -74,8 +74,8 @@ class PortTest(unittest.TestCase):
 
     def test_a_mismatch_names_every_problem_and_loads_nothing(self):
         folder = os.path.join(MODELS, "vit-mnist-super", "preset")
-        task, weights = port.read_tfjs_preset(folder)
-        twin = port.model_from_config(task)
+        config, weights = port.read_tfjs_preset(folder)
+        twin = port.model_from_config(config)
         before = {k: v.clone() for k, v in twin.state_dict().items()}
         weights = dict(weights)
         weights["classifier_head/bias"] = np.zeros(3, np.float32)

@@ -563,6 +563,25 @@ describe('attnzoo bench paper', () => {
     expect(t.data.train).toBe(256);
     // Efficient attention drops two of SDPA's four projections (width 32, one block).
     expect(t.rows[1].attentionParameters).toBe(t.rows[0].attentionParameters / 2);
+    // Two seeds, a held-out validation fifth: the test metric of the best validation epoch, a
+    // Welch p-value against SDPA and a verdict per claim.
+    const held = await cli(
+      ...['bench', 'paper', '--task', 'amazon', '--seeds', '2', '--variants', 'sdpa,super', '--epochs', '2'],
+      ...['--train-size', '200', '--test-size', '100', '--validation-fraction', '0.2', '--backend', 'wasm'],
+      ...['--out', out, '--json'],
+    );
+    expect(held.code, held.stderr).toBe(0);
+    const h = JSON.parse(held.stdout);
+    expect(h.data.train).toBe(160);
+    expect(
+      h.runs.every((r: { measure: { bestEpoch: number } }) => [1, 2].includes(r.measure.bestEpoch)),
+    ).toBe(true);
+    expect(h.rows[1].pValue).toBeGreaterThanOrEqual(0);
+    expect(h.rows[1].pValue).toBeLessThanOrEqual(1);
+    expect(h.claims.map((c: { claim: string }) => c.claim)).toEqual([
+      "super beats SDPA's accuracy",
+      'super trains faster than SDPA',
+    ]);
     const tr = await cli(
       'bench',
       'paper',

@@ -49,6 +49,8 @@ export {
   type ProgressEvent,
   presetBaseUrl,
 } from './remote';
+export * from './safetensors';
+export * from './safetensors-model';
 export { isVersionRange, satisfiesVersion } from './semver';
 export {
   type ClassSpec,

@@ -4,6 +4,7 @@ import type { AttentionVariant } from '@attnzoo/attention';
 import { progressBar } from '@attnzoo/train';
 import { chooseBackend } from '../backend';
 import { measurementEnvironment } from '../environment';
+import { type ClaimVerdict, verdicts } from '../paper/claims';
 import { barChartSvg } from '../paper/svg';
 import {
   type PaperTask,
@@ -12,6 +13,7 @@ import {
   TASK_DEFAULTS,
   type TaskSettings,
 } from '../paper/tasks';
+import { welch } from '../paper/welch';
 import { markdownTable } from '../report/markdown-table';
 import { writeReport } from '../report/write-report';
 
@@ -43,6 +45,8 @@ export interface PaperRow {
   metricRatio: number;
   secondsPerEpochRatio: number;
   throughputRatio: number;
+  /** Two-sided Welch t-test p-value of the metric against SDPA's seeds (NaN for SDPA or < 2 seeds). */
+  pValue: number;
 }
 
 function mean(xs: number[]): number {
@@ -77,6 +81,7 @@ export function summarise(
       metricRatio: Number.NaN,
       secondsPerEpochRatio: Number.NaN,
       throughputRatio: Number.NaN,
+      pValue: Number.NaN,
     };
   });
   const sdpa = rows.find((r) => r.variant === 'sdpa');
@@ -87,6 +92,7 @@ export function summarise(
       r.metricRatio = r.metricMean / sdpa.metricMean;
       r.secondsPerEpochRatio = r.secondsPerEpoch / sdpa.secondsPerEpoch;
       r.throughputRatio = r.throughput / sdpa.throughput;
+      if (r !== sdpa) r.pValue = welch(r.metrics, sdpa.metrics).p;
     }
   }
   return rows;
@@ -106,10 +112,19 @@ export function paperTable(rows: PaperRow[], metric: string): string {
         `${((pct ? 100 : 1) * r.metricMean).toFixed(2)} ± ${((pct ? 100 : 1) * r.metricStd).toFixed(2)}`,
     },
     { header: '/ sdpa', value: (r) => r.metricRatio, digits: 3 },
+    { header: 'Welch p vs sdpa', value: (r) => (Number.isNaN(r.pValue) ? '' : r.pValue.toFixed(3)) },
     { header: 's / epoch', value: (r) => r.secondsPerEpoch, digits: 1 },
     { header: '/ sdpa', value: (r) => r.secondsPerEpochRatio },
     { header: 'inference ex/s', value: (r) => r.throughput, digits: 0 },
     { header: '/ sdpa', value: (r) => r.throughputRatio },
+  ]);
+}
+
+export function claimsTable(claims: ClaimVerdict[]): string {
+  return markdownTable(claims, [
+    { header: 'claim', value: (c) => c.claim },
+    { header: 'verdict', value: (c) => c.verdict },
+    { header: 'evidence', value: (c) => c.evidence },
   ]);
 }
 
@@ -175,6 +190,7 @@ export async function benchPaper(o: BenchPaperOptions): Promise<void> {
   }
   const totalMinutes = (performance.now() - started) / 60000;
   const rows = summarise(runs, o.variants);
+  const claims = verdicts(rows, prepared.metric);
   const hardware = `${environment.cpu} × ${environment.cores} (${environment.memoryGiB} GiB)`;
   const where = `${environment.backend}${environment.adapter ? ` on ${environment.adapter}` : ''}; ${hardware}; Node ${environment.node}; ${environment.date}`;
   const markdown = [
@@ -193,6 +209,13 @@ export async function benchPaper(o: BenchPaperOptions): Promise<void> {
     `Seeds 1–${o.seeds} (model initialisation and data order). Mean ± sample std over seeds; time per epoch and throughput are means over seeds; every ratio is to SDPA in this same run (params, metric and time: lower time / higher throughput is faster).`,
     '',
     paperTable(rows, prepared.metric),
+    ...(claims.length ? ['', "## The paper's claims on this run", '', claimsTable(claims)] : []),
+    ...(runs.some((r) => r.measure.bestEpoch)
+      ? [
+          '',
+          `Best validation epoch per run: ${runs.map((r) => `${r.variant} seed ${r.seed}: ${r.measure.bestEpoch}`).join(', ')}.`,
+        ]
+      : []),
   ].join('\n');
   const dir = join(o.out, o.task);
   const json = {
@@ -207,6 +230,7 @@ export async function benchPaper(o: BenchPaperOptions): Promise<void> {
     model: prepared.model,
     totalMinutes,
     rows,
+    claims,
     runs,
   };
   const files = await writeReport(dir, 'results', json, markdown);

@@ -13,6 +13,7 @@ import { finetune } from './finetune';
 import { models } from './models';
 import { QUICKSTART_DEFAULTS, quickstart } from './quickstart';
 import { RELEASE_COMMANDS } from './release';
+import { exportCommand, importCommand } from './safetensors';
 
 /** A positive number (learning rates, fractions). */
 export function positiveNumber(value: string | boolean | undefined, flag: string): number {
@@ -342,6 +343,11 @@ export const COMMANDS: Command[] = [
       'train-size': { type: 'string', description: 'training examples, a subset (default: per task)' },
       'test-size': { type: 'string', description: 'test examples (default: per task)' },
       lr: { type: 'string', description: 'learning rate (default: per task)' },
+      'validation-fraction': {
+        type: 'string',
+        description:
+          'imdb, amazon: hold out this fraction of the training examples and report the test metric of the best validation epoch',
+      },
       vocabulary: {
         type: 'string',
         description: `words kept by ${VOCABULARY_TASKS.join(', ')} (default ${VOCABULARY_TASKS.map((t) => TASK_DEFAULTS[t].vocabulary).join(', ')})`,
@@ -378,6 +384,9 @@ export const COMMANDS: Command[] = [
           testSize: optionalInt(v['test-size'], 'test-size'),
           vocabulary: optionalInt(v.vocabulary, 'vocabulary'),
           ...(v.lr !== undefined ? { lr: positiveNumber(v.lr, 'lr') } : {}),
+          ...(v['validation-fraction'] !== undefined
+            ? { validationFraction: positiveNumber(v['validation-fraction'], 'validation-fraction') }
+            : {}),
         },
         data: v.data as string | undefined,
         backend: v.backend as string | undefined,
@@ -522,5 +531,7 @@ export const COMMANDS: Command[] = [
       await models({ dir: String(v.dir), json: Boolean(v.json) });
     },
   },
+  exportCommand,
+  importCommand,
   ...RELEASE_COMMANDS,
 ];

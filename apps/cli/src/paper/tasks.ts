@@ -23,7 +23,7 @@ import {
   loadTextSplits,
   textClassifierConfig,
 } from '@attnzoo/text-classifier/node';
-import { accuracy, type Callback, constantLr, train } from '@attnzoo/train';
+import { accuracy, type Callback, constantLr, evaluate, Rng, train } from '@attnzoo/train';
 import { ImageClassifier, type ImageDatasetName, loadImageData } from '@attnzoo/vit/node';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -52,6 +52,12 @@ export interface TaskSettings {
   lr: number;
   /** Words kept in the vocabulary of the word-level tasks (imdb, amazon, translation). */
   vocabulary?: number;
+  /**
+   * Text tasks: this fraction of the training examples is held out (seed 0) and scored every
+   * epoch; the test metric is that of the epoch with the best validation accuracy (the paper's
+   * "best validation checkpoint"). Default 0: the last epoch's model.
+   */
+  validationFraction?: number;
 }
 
 /** Per-task defaults: sized so that 4 variants × 3 seeds run in about a quarter of an hour on 2 CPU cores (wasm). */
@@ -82,6 +88,8 @@ export interface RunMeasure {
   secondsPerEpoch: number;
   /** Test examples (images, reviews, sentences) per second at inference. */
   throughput: number;
+  /** With a validation split: the epoch (1-based) whose weights gave the metric. */
+  bestEpoch?: number;
 }
 
 export interface PreparedTask {
@@ -253,6 +261,49 @@ function spreadTexts(s: TextSplit, count: number): TextSplit {
   return { ...s, texts: idx.map((i) => s.texts[i]), labels: Int32Array.from(idx, (i) => s.labels[i]) };
 }
 
+/** A seeded (seed 0) `fraction` of the texts as validation, the rest as training. */
+function holdOut(split: TextSplit, fraction: number): { train: TextSplit; validation: TextSplit } {
+  const n = split.texts.length;
+  const v = Math.round(n * fraction);
+  if (!(fraction > 0 && fraction < 1) || v < 1 || v >= n)
+    throw new UsageError(
+      `--validation-fraction ${fraction}: use a number between 0 and 1 that leaves examples on both sides.`,
+    );
+  const order = new Rng(0).permutation(n);
+  const pick = (idx: Int32Array): TextSplit => ({
+    ...split,
+    texts: Array.from(idx, (i) => split.texts[i]),
+    labels: Int32Array.from(idx, (i) => split.labels[i]),
+  });
+  return { validation: pick(order.subarray(0, v)), train: pick(order.subarray(v)) };
+}
+
+/** Keeps a copy of the weights of the epoch with the best validation accuracy (first of ties). */
+function bestEpochKeeper(model: LayersModel) {
+  let bestAccuracy = -1;
+  let weights: tf.Tensor[] | null = null;
+  const keeper = {
+    epoch: 0,
+    callback: {
+      onEpochEnd: (logs: { epoch: number; val_accuracy?: number }) => {
+        const acc = logs.val_accuracy ?? Number.NaN;
+        if (!(acc > bestAccuracy)) return;
+        bestAccuracy = acc;
+        keeper.epoch = logs.epoch + 1;
+        if (weights) tf.dispose(weights);
+        weights = model.getWeights().map((w) => w.clone());
+      },
+    } as Callback,
+    restore() {
+      if (!weights) throw new Error('no epoch was scored on the validation split');
+      model.setWeights(weights);
+      tf.dispose(weights);
+      weights = null;
+    },
+  };
+  return keeper;
+}
+
 async function prepareText(task: 'imdb' | 'amazon', s: TaskSettings, path: string): Promise<PreparedTask> {
   let trainSplit: TextSplit;
   let testSplit: TextSplit;
@@ -277,6 +328,11 @@ async function prepareText(task: 'imdb' | 'amazon', s: TaskSettings, path: strin
   }
   trainSplit = spreadTexts(trainSplit, s.trainSize);
   testSplit = spreadTexts(testSplit, s.testSize);
+  const held = s.validationFraction ? holdOut(trainSplit, s.validationFraction) : undefined;
+  if (held) {
+    trainSplit = held.train;
+    note += `; ${held.validation.texts.length} training reviews held out (seed 0) to pick the best epoch`;
+  }
   const vocabulary = new WordVocabulary(trainSplit.texts, vocabularySize(task, s));
   const encode = (split: TextSplit): EncodedTexts => ({
     ids: vocabulary.encodeFixed(split.texts, TEXT.maxLength),
@@ -286,6 +342,7 @@ async function prepareText(task: 'imdb' | 'amazon', s: TaskSettings, path: strin
   });
   const tr = encode(trainSplit);
   const te = encode(testSplit);
+  const va = held ? encode(held.validation) : undefined;
   return {
     metric: 'accuracy',
     model: {
@@ -320,17 +377,26 @@ async function prepareText(task: 'imdb' | 'amazon', s: TaskSettings, path: strin
       });
       const model = buildTextClassifierModel(config);
       const cost = modelCost(model);
+      const best = va ? bestEpochKeeper(model) : undefined;
       const result = await train({
         model,
         train: encodedBatches(tr, { batchSize: s.batchSize, shuffle: true }),
-        test: encodedBatches(te, { batchSize: 256 }),
+        ...(va
+          ? { validation: encodedBatches(va, { batchSize: 256 }) }
+          : { test: encodedBatches(te, { batchSize: 256 }) }),
         epochs: s.epochs,
         seed,
         optimizer: { type: 'adam' },
         lr: constantLr(s.lr),
         metrics: [accuracy()],
-        callbacks,
+        callbacks: best ? [...callbacks, best.callback] : callbacks,
       });
+      let metric = result.test?.accuracy ?? Number.NaN;
+      if (best) {
+        best.restore();
+        const test = await evaluate(model, encodedBatches(te, { batchSize: 256 }), { metrics: [accuracy()] });
+        metric = test.accuracy;
+      }
       const n = Math.min(te.count, 4096);
       const batches: tf.Tensor[] = [];
       for (let i = 0; i < n; i += 256) {
@@ -347,11 +413,12 @@ async function prepareText(task: 'imdb' | 'amazon', s: TaskSettings, path: strin
       tf.dispose(batches);
       model.dispose();
       return {
-        metric: result.test?.accuracy ?? Number.NaN,
+        metric,
         totalParameters: cost.totalParameters,
         attentionParameters: cost.attentionParameters,
         secondsPerEpoch: meanEpochSeconds(result.history),
         throughput,
+        ...(best ? { bestEpoch: best.epoch } : {}),
       };
     },
   };
