@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The test suite runs real WGSL kernels on Mesa's software WebGPU adapter, and reads
-// Fashion-MNIST from Debian's package, and trains SentencePiece models with spm_train. This checks for those system libraries before the
+// Fashion-MNIST from Debian's package, trains SentencePiece models with spm_train, and trains the
+// PyTorch twin with Debian's torch. This checks for those system libraries before the
 // tests start: on Debian as root it installs what is missing; elsewhere it says what to install.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,7 +15,19 @@ const PACKAGES = [
     deb: 'sentencepiece',
     present: () => existsSync('/usr/bin/spm_train') && existsSync('/usr/bin/spm_encode'),
   },
+  // The PyTorch twin round trip (apps/cli/src/twin-roundtrip.test.ts) trains in Debian's torch.
+  { deb: 'python3-torch', present: () => pythonHas('torch') },
+  { deb: 'python3-pil', present: () => pythonHas('PIL') },
 ];
+
+function pythonHas(module) {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function hasLib(name) {
   try {
@@ -28,7 +41,8 @@ const missing = PACKAGES.filter((p) => !p.present()).map((p) => p.deb);
 if (missing.length === 0) process.exit(0);
 
 const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
-const why = "software WebGPU through Mesa, Fashion-MNIST, SentencePiece's spm_train/spm_encode";
+const why =
+  "software WebGPU through Mesa, Fashion-MNIST, SentencePiece's spm_train/spm_encode, PyTorch and Pillow for the PyTorch twin";
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const hasApt = existsSync('/usr/bin/apt-get');
 if (isRoot && hasApt) {
