@@ -92,6 +92,20 @@ describe('model-release packages', () => {
     expect(error.message).toMatch(/not a folder, not a registered preset name \(registered: .*tiny-pkg.*\)/);
   });
 
+  it('finds the packages installed beside the running program, from any working folder', async () => {
+    // A program in <project>/bin (like the attnzoo CLI beside its release packages), run elsewhere.
+    const elsewhere = await fs.mkdtemp(join(tmpdir(), 'attnzoo-hub-cwd-'));
+    const argv1 = process.argv[1];
+    try {
+      expect(await packagePresetDir(PKG, { resolveFrom: elsewhere })).toBeUndefined();
+      process.argv[1] = join(project, 'bin', 'attnzoo.js');
+      expect((await packagePresetDir(PKG, { resolveFrom: elsewhere }))?.version).toBe('1.2.3');
+    } finally {
+      process.argv[1] = argv1;
+      await fs.rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('finds nothing for a package that is not installed', async () => {
     expect(await packagePresetDir('@attnzoo-test/model-absent', { resolveFrom: project })).toBeUndefined();
   });

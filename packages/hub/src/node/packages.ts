@@ -38,7 +38,10 @@ export async function packagePresetDir(
   pkg: string,
   options: { resolveFrom?: string; version?: string } = {},
 ): Promise<{ dir: string; version: string } | undefined> {
-  const from = [options.resolveFrom ?? process.cwd()];
+  // Also where the running program is installed: `attnzoo evaluate --from vit-mnist-super` run
+  // from any folder finds the release packages the CLI itself depends on.
+  const program = process.argv[1] ? [dirname(resolve(process.argv[1]))] : [];
+  const from = [options.resolveFrom ?? process.cwd(), ...program];
   const root = findInstalledPackage(pkg, from);
   if (!root) return undefined;
   const json = parseJson<PackageJson>(
