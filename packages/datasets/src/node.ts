@@ -9,5 +9,14 @@ export {
   hashFile,
 } from './node/download';
 export { archiveEntries, directoryEntries, locateInSource, nodeGunzip } from './node/files';
+export {
+  type LabelledTextFormat,
+  type LabelledTextOptions,
+  labelledSplit,
+  labelledTextFormat,
+  loadLabelledTexts,
+  readLabelledTexts,
+  splitLabelledTexts,
+} from './node/labelled-texts';
 export { fetchDataset, type LoadOptions, loadDataset, mnistFromNpm, neededFiles } from './node/load';
 export { findLocalDataFile, localDataFolders } from './node/local-data';

@@ -1,10 +1,17 @@
 // Node data loading for text classification: the release data sets (IMDB, Amazon multi-domain,
-// Amazon polarity) from their archives, or pre-tokenized files, encoded for a classifier.
+// Amazon polarity) from their archives, pre-tokenized files, or the user's own labelled texts
+// (CSV/TSV, JSONL, a folder per class), encoded for a classifier.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { loadDataset, type TextSplit } from '@attnzoo/datasets/node';
+import {
+  type LabelledTextOptions,
+  labelledTextFormat,
+  loadDataset,
+  loadLabelledTexts,
+  type TextSplit,
+} from '@attnzoo/datasets/node';
 import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import type { TextPreprocessorConfig } from './config';
 import type { EncodedTexts } from './data';
@@ -70,9 +77,38 @@ export async function loadTrainingData(
     tokenizerBytes?: Uint8Array;
     preprocessor: TextPreprocessorConfig;
     polarity?: string;
+    /** Own data: which columns / keys hold the text and the label (default 'text', 'label'). */
+    columns?: LabelledTextOptions;
+    /** Own data: the seed of the stratified 90 / 10 train / test split (default 42). */
+    seed?: number;
   },
 ): Promise<TrainingData> {
   const given = o.tokenizerBytes ?? (o.tokenizer ? new Uint8Array(readFileSync(o.tokenizer)) : undefined);
+  const own = await labelledTextFormat(data);
+  if (own) {
+    if (!given)
+      throw new Error(
+        `${data} holds raw texts: pass --tokenizer <model> (or a preset, whose tokenizer is used)`,
+      );
+    const seed = o.seed ?? 42;
+    const d = await loadLabelledTexts(data, { ...o.columns, seed, testFraction: 0.1 });
+    const tok = await SentencePieceTokenizer.fromBytes(given);
+    const pre = new TextPreprocessor(tok, o.preprocessor);
+    const out: Record<string, EncodedTexts> = {};
+    for (const [name, s] of Object.entries({ train: d.train, test: d.test })) {
+      const b = pre.encode(s.texts);
+      out[name] = { ids: b.ids, labels: s.labels, count: b.count, maxLength: b.maxLength };
+    }
+    tok.dispose();
+    return {
+      dataset: d.dataset,
+      splitNote: `${d.train.texts.length + d.test.texts.length} labelled texts (${d.format}), a seeded stratified split (seed ${seed}): 10 % of each class for test, the rest for training`,
+      splits: out,
+      tokenizerBytes: given,
+      preprocessor: o.preprocessor,
+      classNames: [...d.train.classNames],
+    };
+  }
   let raw = new Uint8Array(readFileSync(data));
   if (raw[0] === 0x1f && raw[1] === 0x8b && /\.bin\.gz$/.test(data)) raw = new Uint8Array(gunzipSync(raw));
   if (isPretokenized(raw)) {

@@ -1,13 +1,14 @@
 import { chooseBackend } from '../backend';
 import { UsageError } from '../command';
 import { FAMILIES, type ModelTask } from '../families';
-import type { ModelFamily, PredictRow } from '../families/family';
+import type { ModelFamily, PredictRow, TextColumns } from '../families/family';
 
 export interface EvaluateOptions {
   task: ModelTask;
   from: string;
   data: string;
   limit?: number;
+  columns?: TextColumns;
   backend?: string;
   json: boolean;
 }
@@ -27,7 +28,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const family: ModelFamily = FAMILIES[o.task];
   family.checkData(o.data);
   const choice = await chooseBackend(o.backend);
-  const measured = await family.evaluate({ from: o.from, data: o.data, limit: o.limit });
+  const measured = await family.evaluate({ from: o.from, data: o.data, limit: o.limit, columns: o.columns });
   const r: EvaluateResult = {
     task: o.task,
     from: o.from,
@@ -75,7 +76,8 @@ export async function predict(o: PredictOptions): Promise<PredictRow[]> {
       if (text !== undefined) console.log(`${r.input}\t${text}`);
       else
         console.log(
-          `${r.input}\t${r.label}\t${r.probability?.toFixed(4)}\t${r.top?.map((t) => `${t.label}:${t.probability.toFixed(3)}`).join(' ')}`,
+          `${r.input}\t${r.label}\t${r.probability?.toFixed(4)}\t${r.top?.map((t) => `${t.label}:${t.probability.toFixed(3)}`).join(' ')}` +
+            (r.warning ? `\twarning: ${r.warning}` : ''),
         );
     }
   return rows;

@@ -53,6 +53,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     seed: o.seed,
     trainLimit: o.trainLimit,
     testLimit: o.testLimit,
+    ...(o.columns ? { columns: o.columns } : {}),
     name: o.name,
   };
   const log = (line: string) => {

@@ -429,6 +429,14 @@ export const COMMANDS: Command[] = [
       seed: { type: 'string', default: '1', description: 'random seed (data order, new head)' },
       'train-limit': { type: 'string', description: 'use this many training examples (a subset)' },
       'test-limit': { type: 'string', description: 'evaluate on this many test examples' },
+      'text-column': {
+        type: 'string',
+        description: 'own CSV/TSV/JSONL texts: the text column or key (default text)',
+      },
+      'label-column': {
+        type: 'string',
+        description: 'own CSV/TSV/JSONL texts: the label column or key (default label)',
+      },
       out: { type: 'string', description: 'the new preset folder (checkpoints go to <out>.checkpoints)' },
       name: { type: 'string', description: 'preset name in the card (default: the folder name)' },
       resume: { type: 'boolean', description: 'continue an interrupted run from <out>.checkpoints' },
@@ -456,6 +464,7 @@ export const COMMANDS: Command[] = [
         seed: positiveInt(v.seed, 'seed'),
         trainLimit: optionalInt(v['train-limit'], 'train-limit'),
         testLimit: optionalInt(v['test-limit'], 'test-limit'),
+        columns: textColumns(v),
         name: v.name as string | undefined,
         resume: Boolean(v.resume),
         overwrite: Boolean(v.overwrite),
@@ -482,6 +491,14 @@ export const COMMANDS: Command[] = [
       from: { type: 'string', description: 'preset name, folder or URL' },
       data: { type: 'string', description: 'as for finetune' },
       limit: { type: 'string', description: 'evaluate on this many test examples' },
+      'text-column': {
+        type: 'string',
+        description: 'own CSV/TSV/JSONL texts: the text column or key (default text)',
+      },
+      'label-column': {
+        type: 'string',
+        description: 'own CSV/TSV/JSONL texts: the label column or key (default label)',
+      },
       json: { type: 'boolean', description: 'print JSON' },
     },
     run: async (v, p) => {
@@ -491,6 +508,7 @@ export const COMMANDS: Command[] = [
         from: required(v.from, 'from', 'evaluate', 'preset|folder|url'),
         data: required(v.data, 'data', 'evaluate', 'name|path'),
         limit: optionalInt(v.limit, 'limit'),
+        columns: textColumns(v),
         backend: v.backend as string | undefined,
         json: Boolean(v.json),
       });
@@ -535,3 +553,12 @@ export const COMMANDS: Command[] = [
   importCommand,
   ...RELEASE_COMMANDS,
 ];
+
+/** `--text-column` / `--label-column`, when given. */
+function textColumns(v: Record<string, unknown>): { textColumn?: string; labelColumn?: string } | undefined {
+  const c = {
+    ...(v['text-column'] !== undefined ? { textColumn: String(v['text-column']) } : {}),
+    ...(v['label-column'] !== undefined ? { labelColumn: String(v['label-column']) } : {}),
+  };
+  return Object.keys(c).length ? c : undefined;
+}

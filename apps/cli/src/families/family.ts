@@ -19,6 +19,14 @@ export interface FinetuneSettings {
   trainLimit?: number;
   testLimit?: number;
   name?: string;
+  /** Own text data: the columns / keys of the text and the label. */
+  columns?: TextColumns;
+}
+
+/** `--text-column` and `--label-column` for a user's CSV/TSV/JSONL of labelled texts. */
+export interface TextColumns {
+  textColumn?: string;
+  labelColumn?: string;
 }
 
 export interface FinetuneResult {
@@ -78,6 +86,10 @@ export interface PredictRow {
   translation?: string;
   /** Language models: the text that continues the prompt. */
   continuation?: string;
+  /** Text classifiers: the cleaned input was empty, so the label comes from the biases alone. */
+  empty?: boolean;
+  /** Why the prediction deserves less trust (an empty text, a tiny image, ...). */
+  warning?: string;
 }
 
 export interface ModelFamily {
@@ -94,7 +106,7 @@ export interface ModelFamily {
   /** Checks `--data` before any model or backend is loaded (a usage error comes first). */
   checkData(value: string): void;
   finetune(c: RunContext, out: string): Promise<Trained>;
-  evaluate(o: { from: string; data: string; limit?: number }): Promise<{
+  evaluate(o: { from: string; data: string; limit?: number; columns?: TextColumns }): Promise<{
     count: number;
     metric: { name: string; value: number };
     loss?: number;

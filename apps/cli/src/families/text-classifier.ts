@@ -19,6 +19,7 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
   const data = await loadTrainingData(path, {
     preprocessor: clf.config.preprocessor,
     tokenizerBytes: clf.tokenizer.bytes,
+    columns: s.columns,
   });
   const names = data.classNames;
   const newHead = !(names.length === clf.classNames.length && names.every((n, i) => n === clf.classNames[i]));
@@ -62,7 +63,7 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
 
 export const textClassifier: ModelFamily = {
   name: 'text-classifier',
-  data: 'imdb, amazon, an archive or .bin',
+  data: 'imdb, amazon, an archive, a .bin, or your own .csv/.tsv/.jsonl or folder per class',
   inputs: 'texts',
   metric: 'accuracy',
   finetuneDefaults: {
@@ -77,6 +78,7 @@ export const textClassifier: ModelFamily = {
       const data = await loadTrainingData(textData(o.data), {
         preprocessor: clf.config.preprocessor,
         tokenizerBytes: clf.tokenizer.bytes,
+        columns: o.columns,
       });
       const e = await clf.evaluate(spreadLimit(data.splits.test, o.limit));
       return { count: e.count, metric: { name: 'accuracy', value: e.accuracy }, loss: e.loss };
@@ -95,6 +97,9 @@ export const textClassifier: ModelFamily = {
           label: p.label,
           probability: p.probability,
           top: order.slice(0, o.top).map(([q, k]) => ({ label: clf.classNames[k], probability: q })),
+          ...(p.empty
+            ? { empty: true, warning: 'no text left after cleaning: the label comes from the biases alone' }
+            : {}),
         };
       });
     } finally {

@@ -61,7 +61,10 @@ export function textData(value: string): string {
       throw new UsageError(`--data ${value}: ${file} is not in ${localDataFolders()}; pass its path.`);
     return found;
   }
-  return existingFile(value, 'an IMDB / Amazon archive or a pre-tokenized .bin');
+  return existingFile(
+    value,
+    'an IMDB / Amazon archive, a pre-tokenized .bin, or labelled texts: .csv, .tsv, .jsonl or a folder per class',
+  );
 }
 
 export interface TranslationData {
