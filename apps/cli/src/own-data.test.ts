@@ -1,12 +1,14 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { greyPng } from './grey-png';
 import { cli } from './testing/run-cli';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const TEXT_RELEASE = join(root, 'models/textcls-imdb-super');
+const VIT_RELEASE = join(root, 'models/vit-mnist-super');
 
 let dir: string;
 beforeAll(async () => {
@@ -103,4 +105,49 @@ describe('attnzoo finetune / evaluate text-classifier on your own CSV', () => {
       /no text column "text" in the header \[id, review, sentiment\]; pass --text-column/,
     );
   }, 120_000);
+});
+
+/** A 20×20 grey PNG: a bright bar, horizontal or vertical, at a seeded place. */
+function bar(vertical: boolean, k: number): Uint8Array {
+  const data = new Uint8Array(20 * 20);
+  const at = 4 + (k % 12);
+  for (let y = 0; y < 20; y++)
+    for (let x = 0; x < 20; x++)
+      data[y * 20 + x] = (vertical ? Math.abs(x - at) < 2 : Math.abs(y - at) < 2) ? 230 : 20;
+  return greyPng(data, 20, 20);
+}
+
+describe('attnzoo finetune / evaluate vit on your own images', () => {
+  it('a folder per class: a new head named by the folders, small images enlarged with a warning; a CSV of path,label reads the same', async () => {
+    const folder = join(dir, 'bars');
+    const rows = ['path,label'];
+    for (const [cls, vertical] of [
+      ['across', false],
+      ['down', true],
+    ] as const) {
+      await mkdir(join(folder, cls), { recursive: true });
+      for (let k = 0; k < 20; k++) {
+        await writeFile(join(folder, cls, `${k}.png`), bar(vertical, k));
+        rows.push(`bars/${cls}/${k}.png,${cls}`);
+      }
+    }
+    const out = join(dir, 'bars-vit');
+    const f = await cli(
+      ...['finetune', 'vit', '--from', VIT_RELEASE, '--data', folder, '--epochs', '3', '--batch-size', '8'],
+      ...['--lr', '1e-3', '--backend', 'wasm', '--out', out, '--json'],
+    );
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stderr).toMatch(/warning: 40 image\(s\) .* smaller than the model's 28×28 and were enlarged/);
+    const r = JSON.parse(f.stdout);
+    expect(r.newHead).toBe(true);
+    expect([r.trainExamples, r.testExamples]).toEqual([36, 4]);
+    const csv = join(dir, 'bars.csv');
+    await writeFile(csv, `${rows.join('\n')}\n`);
+    const e = await cli('evaluate', 'vit', '--from', out, '--data', csv, '--backend', 'wasm', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const ev = JSON.parse(e.stdout);
+    // The CSV lists the same images and labels: the same seeded split, the same test figure.
+    expect(ev.count).toBe(4);
+    expect(ev.metric.value).toBeCloseTo(r.metric.value, 6);
+  }, 600_000);
 });

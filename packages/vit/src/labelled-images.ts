@@ -1,0 +1,125 @@
+// A user's own labelled images: a folder with one sub-folder of PNG/JPEG files per class, or a
+// CSV of path,label rows (paths relative to the CSV). Each image is decoded, converted to the
+// model's channels and resized to its side as it is read, so memory holds model-size pixels only.
+import { promises as fs } from 'node:fs';
+import { dirname, extname, isAbsolute, join } from 'node:path';
+import {
+  type ImageSplit,
+  labelledSplit,
+  readLabelledTexts,
+  splitLabelledTexts,
+} from '@attnzoo/datasets/node';
+import { decodeImage, ImageError, resizeBilinear, toChannels } from './image';
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+
+export interface LabelledImagesOptions {
+  /** Model input: side and channels every image is converted to. */
+  size: number;
+  channels: 1 | 3;
+  /** CSV: the column of the image path and of the label (default 'path', 'label'). */
+  pathColumn?: string;
+  labelColumn?: string;
+  /** Seed of the stratified 90 / 10 train / test split (default 42). */
+  seed?: number;
+  testFraction?: number;
+}
+
+/** Whether `path` is own image data: a folder of class folders, or a .csv of path,label. */
+export async function isLabelledImages(path: string): Promise<boolean> {
+  const stat = await fs.stat(path).catch(() => undefined);
+  if (stat?.isDirectory()) return true;
+  return extname(path).toLowerCase() === '.csv';
+}
+
+async function listImages(
+  path: string,
+  o: LabelledImagesOptions,
+): Promise<{ files: string[]; labels: string[] }> {
+  const files: string[] = [];
+  const labels: string[] = [];
+  const stat = await fs.stat(path);
+  if (stat.isDirectory()) {
+    const classes = (await fs.readdir(path, { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    for (const cls of classes.sort()) {
+      for (const f of (await fs.readdir(join(path, cls))).sort()) {
+        if (!IMAGE_EXTENSIONS.has(extname(f).toLowerCase())) continue;
+        files.push(join(path, cls, f));
+        labels.push(cls);
+      }
+    }
+  } else {
+    const rows = await readLabelledTexts(path, {
+      textColumn: o.pathColumn ?? 'path',
+      labelColumn: o.labelColumn ?? 'label',
+    });
+    for (let i = 0; i < rows.texts.length; i++) {
+      const p = rows.texts[i].trim();
+      files.push(isAbsolute(p) ? p : join(dirname(path), p));
+      labels.push(rows.labels[i]);
+    }
+  }
+  if (files.length === 0)
+    throw new ImageError(
+      `${path}: no PNG or JPEG images found; use one sub-folder of images per class, or a CSV of path,label.`,
+    );
+  return { files, labels };
+}
+
+/**
+ * The images of `path` at the model's size, labelled by class name (sub-folder or CSV label) and
+ * split seeded and stratified (10 % of each class for test). Images smaller than the model's side
+ * are counted in `upscaled`: they are enlarged, which the caller may want to say.
+ */
+export async function loadLabelledImages(
+  path: string,
+  o: LabelledImagesOptions,
+): Promise<{ train: ImageSplit; test: ImageSplit; upscaled: number; source: string }> {
+  const listed = await listImages(path, o);
+  // In path order, so a folder and a CSV listing the same images give the same split.
+  const order = listed.files.map((_, i) => i).sort((a, b) => (listed.files[a] < listed.files[b] ? -1 : 1));
+  const files = order.map((i) => listed.files[i]);
+  const labels = order.map((i) => listed.labels[i]);
+  const { size, channels } = o;
+  const pixels = size * size * channels;
+  const images = new Uint8Array(files.length * pixels);
+  let upscaled = 0;
+  for (let i = 0; i < files.length; i++) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await fs.readFile(files[i]));
+    } catch {
+      throw new ImageError(
+        `${path}: image ${files[i]} (row ${i + 1}) cannot be read; fix the path or remove the row.`,
+      );
+    }
+    const raw = decodeImage(bytes, files[i]);
+    if (raw.width < size || raw.height < size) upscaled++;
+    const px = resizeBilinear(toChannels(raw, channels), raw.height, raw.width, channels, size, size);
+    for (let j = 0; j < pixels; j++) images[i * pixels + j] = Math.max(0, Math.min(255, Math.round(px[j])));
+  }
+  // Class names and ids as for texts: the same rules, the same split.
+  const byLabel = labelledSplit(files, labels, path);
+  const { train, test } = splitLabelledTexts(byLabel, o.testFraction ?? 0.1, o.seed ?? 42);
+  const index = new Map(files.map((f, i) => [f, i]));
+  const pick = (s: { texts: string[]; labels: Int32Array }): ImageSplit => {
+    const out = new Uint8Array(s.texts.length * pixels);
+    s.texts.forEach((f, k) => {
+      const i = index.get(f) as number;
+      out.set(images.subarray(i * pixels, (i + 1) * pixels), k * pixels);
+    });
+    return {
+      kind: 'images',
+      images: out,
+      labels: s.labels,
+      count: s.texts.length,
+      height: size,
+      width: size,
+      channels,
+      classNames: byLabel.classNames,
+    };
+  };
+  return { train: pick(train), test: pick(test), upscaled, source: path };
+}
