@@ -445,6 +445,53 @@ describe('attnzoo finetune / evaluate / predict translator', () => {
     );
     expect(e.code, e.stderr).toBe(0);
     expect(JSON.parse(e.stdout)).toMatchObject({ count: 16, metric: { name: 'BLEU' } });
+    // The user's own pairs: a TSV with a header, and the same pairs as two aligned files.
+    const pairs = await readAnki(await archiveEntries(testData.file(ANKI)), { limit: 200 });
+    const tsv = join(dir, 'pairs.tsv');
+    await writeFile(
+      tsv,
+      `source\ttarget\n${pairs.source.map((s, i) => `${s}\t${pairs.target[i]}`).join('\n')}\n`,
+    );
+    await writeFile(join(dir, 'pairs.en'), `${pairs.source.join('\n')}\n`);
+    await writeFile(join(dir, 'pairs.es'), `${pairs.target.join('\n')}\n`);
+    const own = [];
+    for (const data of [tsv, `${join(dir, 'pairs.en')},${join(dir, 'pairs.es')}`]) {
+      const o = await cli(
+        'evaluate',
+        'translator',
+        '--from',
+        out,
+        '--data',
+        data,
+        '--backend',
+        'wasm',
+        '--json',
+      );
+      expect(o.code, o.stderr).toBe(0);
+      own.push(JSON.parse(o.stdout));
+    }
+    expect(own[0].count).toBeGreaterThan(0);
+    expect(own[1]).toMatchObject({ count: own[0].count, metric: own[0].metric });
+    const named = join(dir, 'pairs.csv');
+    await writeFile(
+      named,
+      `en,es\n${pairs.source.map((s, i) => [s, pairs.target[i]].map((x) => `"${x.replaceAll('"', '""')}"`).join(',')).join('\n')}\n`,
+    );
+    const cols = ['--source-column', 'en', '--target-column', 'es'];
+    const c = await cli(
+      'evaluate',
+      'translator',
+      '--from',
+      out,
+      '--data',
+      named,
+      ...cols,
+      '--backend',
+      'wasm',
+      '--json',
+    );
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ count: own[0].count, metric: own[0].metric });
     const p = await cli(
       'predict',
       'translator',

@@ -16,6 +16,7 @@ export {
   labelledTextFormat,
   loadLabelledTexts,
   readLabelledTexts,
+  readTextPairs,
   splitLabelledTexts,
 } from './node/labelled-texts';
 export { fetchDataset, type LoadOptions, loadDataset, mnistFromNpm, neededFiles } from './node/load';

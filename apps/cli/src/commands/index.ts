@@ -437,6 +437,14 @@ export const COMMANDS: Command[] = [
         type: 'string',
         description: 'own CSV/TSV/JSONL texts: the label column or key (default label)',
       },
+      'source-column': {
+        type: 'string',
+        description: 'own CSV/TSV pairs: the source column (default source)',
+      },
+      'target-column': {
+        type: 'string',
+        description: 'own CSV/TSV pairs: the target column (default target)',
+      },
       out: { type: 'string', description: 'the new preset folder (checkpoints go to <out>.checkpoints)' },
       name: { type: 'string', description: 'preset name in the card (default: the folder name)' },
       resume: { type: 'boolean', description: 'continue an interrupted run from <out>.checkpoints' },
@@ -499,6 +507,14 @@ export const COMMANDS: Command[] = [
         type: 'string',
         description: 'own CSV/TSV/JSONL texts: the label column or key (default label)',
       },
+      'source-column': {
+        type: 'string',
+        description: 'own CSV/TSV pairs: the source column (default source)',
+      },
+      'target-column': {
+        type: 'string',
+        description: 'own CSV/TSV pairs: the target column (default target)',
+      },
       json: { type: 'boolean', description: 'print JSON' },
     },
     run: async (v, p) => {
@@ -554,11 +570,18 @@ export const COMMANDS: Command[] = [
   ...RELEASE_COMMANDS,
 ];
 
-/** `--text-column` / `--label-column`, when given. */
-function textColumns(v: Record<string, unknown>): { textColumn?: string; labelColumn?: string } | undefined {
-  const c = {
-    ...(v['text-column'] !== undefined ? { textColumn: String(v['text-column']) } : {}),
-    ...(v['label-column'] !== undefined ? { labelColumn: String(v['label-column']) } : {}),
+/** `--text-column`, `--label-column`, `--source-column`, `--target-column`, when given. */
+function textColumns(v: Record<string, unknown>): Record<string, string> | undefined {
+  const flags = {
+    textColumn: 'text-column',
+    labelColumn: 'label-column',
+    sourceColumn: 'source-column',
+    targetColumn: 'target-column',
   };
+  const c = Object.fromEntries(
+    Object.entries(flags)
+      .filter(([, flag]) => v[flag] !== undefined)
+      .map(([key, flag]) => [key, String(v[flag])]),
+  );
   return Object.keys(c).length ? c : undefined;
 }

@@ -23,10 +23,12 @@ export interface FinetuneSettings {
   columns?: TextColumns;
 }
 
-/** `--text-column` and `--label-column` for a user's CSV/TSV/JSONL of labelled texts. */
+/** Columns of a user's own data: `--text-column`/`--label-column` (texts), `--source-column`/`--target-column` (pairs). */
 export interface TextColumns {
   textColumn?: string;
   labelColumn?: string;
+  sourceColumn?: string;
+  targetColumn?: string;
 }
 
 export interface FinetuneResult {

@@ -4,13 +4,13 @@ import { basename } from 'node:path';
 import { savePreset } from '@attnzoo/hub/node';
 import { FINETUNE_DEFAULTS, loadTranslator } from '@attnzoo/seq2seq-translator/node';
 import { existingFile, learningRate, parameterCounts, presetFolder } from '../tasks/common';
-import { ANKI_NAMES, translationData } from '../tasks/data';
+import { ANKI_NAMES, ownPairs, translationData } from '../tasks/data';
 import type { ModelFamily, RunContext, Trained } from './family';
 
 async function finetuneTranslator(c: RunContext, out: string): Promise<Trained> {
   const s = c.settings;
   const translator = await loadTranslator(presetFolder(s.from));
-  const data = await translationData(s.data, { train: s.trainLimit, test: s.testLimit });
+  const data = await translationData(s.data, { train: s.trainLimit, test: s.testLimit }, s.columns);
   const trainCount = 'count' in data.train ? data.train.count : data.train.source.length;
   c.log(`finetune: ${trainCount} training pairs, ${data.test.source.length} test pairs (${data.source})`);
   const totalSteps = Math.ceil(trainCount / s.batchSize) * s.epochs;
@@ -64,19 +64,22 @@ async function finetuneTranslator(c: RunContext, out: string): Promise<Trained> 
 
 export const translator: ModelFamily = {
   name: 'translator',
-  data: 'spa-eng, an Anki .zip or a pretokenized file',
+  data: 'spa-eng, an Anki .zip, a pretokenized file, or your own .csv/.tsv of source,target or a.txt,b.txt',
   inputs: 'sentences',
   metric: 'BLEU',
   finetuneDefaults: FINETUNE_DEFAULTS,
   checkData: (value) => {
-    if (!ANKI_NAMES.includes(value.toLowerCase()))
-      existingFile(value, 'an Anki spa-eng.zip or a pretokenized file');
+    if (!ANKI_NAMES.includes(value.toLowerCase()) && !ownPairs(value))
+      existingFile(
+        value,
+        'an Anki spa-eng.zip, a pretokenized file, a .csv/.tsv of source,target, or two aligned files as a.txt,b.txt',
+      );
   },
   finetune: finetuneTranslator,
   async evaluate(o) {
     const t = await loadTranslator(presetFolder(o.from));
     try {
-      const { test } = await translationData(o.data, { test: o.limit, train: 1 });
+      const { test } = await translationData(o.data, { test: o.limit, train: 1 }, o.columns);
       const e = await t.evaluate(test.source, test.target, { batchSize: 128 });
       return { count: e.sentences, metric: { name: 'BLEU', value: e.bleu.score } };
     } finally {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { archiveEntries, localDataFolders, readAnki } from '@attnzoo/datasets/node';
+import { archiveEntries, localDataFolders, readAnki, readTextPairs } from '@attnzoo/datasets/node';
 import {
   type EncodedPairs,
   headPairs,
@@ -99,6 +99,16 @@ function spread(c: ParallelCorpus, limit?: number): ParallelCorpus {
   return { source: idx.map((i) => c.source[i]), target: idx.map((i) => c.target[i]) };
 }
 
+/** The user's own pairs: a .csv/.tsv of source,target, or `a.txt,b.txt` (two aligned files). */
+export function ownPairs(value: string): string | [string, string] | undefined {
+  const lower = value.toLowerCase();
+  if ((lower.endsWith('.csv') || lower.endsWith('.tsv')) && existsSync(value)) return value;
+  const parts = value.split(',');
+  if (parts.length === 2 && parts.every((p) => existsSync(p) && statSync(p).isFile()))
+    return [parts[0], parts[1]];
+  return undefined;
+}
+
 /** The names `--data` takes for the Anki spa-eng pairs (spa-eng.zip in the data folder). */
 export const ANKI_NAMES = ['spa-eng', 'translation', 'anki'];
 
@@ -106,14 +116,29 @@ export const ANKI_NAMES = ['spa-eng', 'translation', 'anki'];
 export async function translationData(
   value: string,
   limits: { train?: number; test?: number },
+  columns: { sourceColumn?: string; targetColumn?: string } = {},
 ): Promise<TranslationData> {
   let path: string;
+  const own = ownPairs(value);
+  if (own) {
+    const pairs = await readTextPairs(own, columns);
+    const splits = splitParallel({ source: pairs.source, target: pairs.target });
+    return {
+      train: spread(splits.train, limits.train),
+      test: spread(splits.test, limits.test),
+      source: Array.isArray(own) ? own.join(',') : own,
+    };
+  }
   if (ANKI_NAMES.includes(value.toLowerCase())) {
     const found = sharedDataFile('spa-eng.zip');
     if (!found)
       throw new UsageError(`--data ${value}: spa-eng.zip is not in ${localDataFolders()}; pass its path.`);
     path = found;
-  } else path = existingFile(value, 'an Anki spa-eng.zip or a pretokenized file');
+  } else
+    path = existingFile(
+      value,
+      'an Anki spa-eng.zip, a pretokenized file, a .csv/.tsv of source,target, or two aligned files as a.txt,b.txt',
+    );
   if (path.endsWith('.zip') || path.endsWith('.txt')) {
     const pairs = await readAnki(await archiveEntries(path));
     const splits = splitParallel({ source: pairs.source, target: pairs.target });

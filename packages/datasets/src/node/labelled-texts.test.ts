@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError } from '../errors';
-import { loadLabelledTexts, readLabelledTexts } from './labelled-texts';
+import { loadLabelledTexts, readLabelledTexts, readTextPairs } from './labelled-texts';
 
 let dir: string;
 const file = async (name: string, text: string) => {
@@ -99,5 +99,32 @@ describe("a user's own labelled texts", () => {
       expect((error as Error).message, name).toMatch(message);
       expect((error as Error).message, name).toContain(p);
     }
+  });
+});
+
+describe("a user's own sentence pairs", () => {
+  it('reads a CSV by column names, a TSV without a header, and two aligned files', async () => {
+    const csv = await file('p.csv', 'id,en,es\n1,"Hello, friend.",Hola amigo.\n2,Thanks.,Gracias.\n');
+    expect(await readTextPairs(csv, { sourceColumn: 'en', targetColumn: 'es' })).toEqual({
+      source: ['Hello, friend.', 'Thanks.'],
+      target: ['Hola amigo.', 'Gracias.'],
+    });
+    const tsv = await file('p.tsv', 'Hi.\tHola.\nBye.\tAdiós.\n');
+    expect((await readTextPairs(tsv, { header: false })).target).toEqual(['Hola.', 'Adiós.']);
+    const en = await file('a.en', 'one\ntwo\n');
+    const es = await file('a.es', 'uno\ndos\n');
+    expect(await readTextPairs([en, es])).toEqual({ source: ['one', 'two'], target: ['uno', 'dos'] });
+  });
+
+  it('refuses misaligned files, missing columns and empty sides, naming file and line', async () => {
+    const en = await file('b.en', 'one\ntwo\nthree\n');
+    const es = await file('b.es', 'uno\ndos\n');
+    await expect(readTextPairs([en, es])).rejects.toThrow(/has 3 lines and .*b\.es 2: .*align them/);
+    const cols = await file('c.csv', 'en,es\na,b\n');
+    await expect(readTextPairs(cols)).rejects.toThrow(
+      /no source column "source" in the header \[en, es\]; pass --source-column/,
+    );
+    const gap = await file('d.csv', 'source,target\na,b\nc,\n');
+    await expect(readTextPairs(gap)).rejects.toThrow(/d\.csv:3: an empty sentence/);
   });
 });

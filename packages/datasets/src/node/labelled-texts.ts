@@ -312,3 +312,71 @@ export async function loadLabelledTexts(
   const { train, test } = splitLabelledTexts(all, o.testFraction ?? 0.1, o.seed ?? 42);
   return { dataset: basename(path), format, train, test };
 }
+
+/**
+ * Sentence pairs for translation: a CSV/TSV with a source and a target column (header names, or
+ * indices 0 and 1 without a header), or two aligned text files, one sentence a line.
+ */
+export async function readTextPairs(
+  paths: string | [string, string],
+  o: { sourceColumn?: string; targetColumn?: string; header?: boolean } = {},
+): Promise<{ source: string[]; target: string[] }> {
+  const source: string[] = [];
+  const target: string[] = [];
+  if (Array.isArray(paths)) {
+    const read = async (p: string) => {
+      const lines: string[] = [];
+      for await (const line of createInterface({
+        input: createReadStream(p, { encoding: 'utf8' }),
+        crlfDelay: Infinity,
+      }))
+        lines.push(line.replace(/^\uFEFF/, ''));
+      while (lines.length && lines[lines.length - 1] === '') lines.pop();
+      return lines;
+    };
+    const [a, b] = await Promise.all(paths.map(read));
+    if (a.length !== b.length)
+      throw new DatasetError(
+        'CORRUPT',
+        `${paths[0]} has ${a.length} lines and ${paths[1]} ${b.length}: aligned files need one sentence per line in both; align them.`,
+      );
+    return { source: a, target: b };
+  }
+  const format = EXTENSIONS[extname(paths).toLowerCase()];
+  if (format !== 'csv' && format !== 'tsv')
+    throw new DatasetError(
+      'BAD_ARGUMENT',
+      `${paths}: sentence pairs are read from a .csv or .tsv (source,target) or from two aligned text files; convert it.`,
+    );
+  const header = o.header ?? true;
+  const want = [o.sourceColumn ?? (header ? 'source' : '0'), o.targetColumn ?? (header ? 'target' : '1')];
+  let index: number[] | undefined;
+  for await (const { fields, line } of csvRecords(paths, format === 'tsv' ? '\t' : ',')) {
+    if (!index) {
+      const names = header ? fields.map((f) => f.trim()) : undefined;
+      index = [
+        columnIndex(paths, names, want[0], 'source', '--source-column'),
+        columnIndex(paths, names, want[1], 'target', '--target-column'),
+      ];
+      if (header) continue;
+    }
+    if (fields.length <= Math.max(...index))
+      throw bad(
+        paths,
+        `:${line}`,
+        `${fields.length} field(s), a pair needs ${Math.max(...index) + 1}`,
+        'check the delimiter and quoting of that row',
+      );
+    const [s, t] = index.map((i) => fields[i].trim());
+    if (s === '' || t === '')
+      throw bad(paths, `:${line}`, 'an empty sentence', 'give both sides of every pair');
+    source.push(s);
+    target.push(t);
+  }
+  if (source.length === 0)
+    throw new DatasetError(
+      'EMPTY_SPLIT',
+      `${paths}: no sentence pairs found; check the delimiter and the columns.`,
+    );
+  return { source, target };
+}
