@@ -186,7 +186,7 @@ describe('attnzoo finetune / evaluate / predict vit', () => {
     expect(e.code, e.stderr).toBe(0);
     const ev = JSON.parse(e.stdout);
     expect(ev.count).toBe(400);
-    // The card's figure is of the float32 weights on a seeded subset; the saved float16 weights on the first 400 are close.
+    // The card's figure is of the float32 weights on a seeded subset; the saved float16 weights on 400 spread over the split are close.
     expect(ev.metric.value).toBeGreaterThan(summary.metric.value - 0.15);
 
     const { test } = await mnistFromNpm({ split: 'test', validationFraction: 0 });

@@ -215,6 +215,14 @@ export class ImageClassifier {
   }
 
   private checkLabels(split: ImageSplit): void {
+    // A text or pair split (or anything else) fails here, not later on its class count.
+    const kind = (split as { kind?: unknown }).kind;
+    if (kind !== 'images' || !(split.images instanceof Uint8Array)) {
+      throw new Error(
+        `An image classifier takes images (an ImageSplit of uint8 pixels), got ${kind === undefined ? 'an object without a kind' : `${String(kind)} data`}: ` +
+          (kind === 'text' ? 'use a TextClassifier (@attnzoo/text-classifier) for texts.' : 'load images with loadImageData or loadLabelledImages.'),
+      );
+    }
     const names = split.classNames;
     if (names && names.length !== this.config.numClasses) {
       throw new Error(

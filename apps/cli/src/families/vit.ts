@@ -120,7 +120,14 @@ export const vit: ModelFamily = {
       const classifier = await ImageClassifier.fromPretrained(presetFolder(o.from));
       try {
         const { test } = await loadImages(o.data, classifier, { seed: 42, log: (l) => console.error(l) });
-        const e = await classifier.evaluate(test!, { limit: o.limit });
+        const t = test!;
+        const n = o.limit !== undefined && o.limit < t.count ? o.limit : t.count;
+        const e = await classifier.evaluate(
+          selectExamples(
+            t,
+            Array.from({ length: n }, (_, i) => Math.floor((i * t.count) / n)),
+          ),
+        );
         return { count: e.count, metric: { name: 'accuracy', value: e.accuracy }, loss: e.loss };
       } finally {
         classifier.dispose();

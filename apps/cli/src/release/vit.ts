@@ -652,11 +652,18 @@ export async function evaluatePreset(
   try {
     const { test } = await loadImageData(dataset, { data: opts.data, splits: ['test'] });
     // A seeded stratified sample stands for the split; a prefix of class-ordered data does not.
+    // --limit N: N examples spread evenly over the split (as for texts and pairs), not its first N.
+    const n = test!.count;
     const split =
-      opts.perClass === undefined
-        ? test!
-        : selectExamples(test!, stratifiedSample(test!.labels, opts.perClass, opts.seed ?? 0));
-    return await classifier.evaluate(split, { limit: opts.limit });
+      opts.perClass !== undefined
+        ? selectExamples(test!, stratifiedSample(test!.labels, opts.perClass, opts.seed ?? 0))
+        : opts.limit !== undefined && opts.limit < n
+          ? selectExamples(
+              test!,
+              Array.from({ length: opts.limit }, (_, i) => Math.floor((i * n) / opts.limit!)),
+            )
+          : test!;
+    return await classifier.evaluate(split);
   } finally {
     classifier.dispose();
   }
