@@ -117,7 +117,12 @@ describe('ImageClassifier', () => {
       /32×32×3 images but the model takes 28×28×1/,
     );
     // Texts given to an image classifier: said as such, not as a class-count mismatch.
-    const texts = { kind: 'text', texts: ['a', 'b'], labels: Int32Array.from([0, 1]), classNames: ['x', 'y'] };
+    const texts = {
+      kind: 'text',
+      texts: ['a', 'b'],
+      labels: Int32Array.from([0, 1]),
+      classNames: ['x', 'y'],
+    };
     await expect(classifier.evaluate(texts as never)).rejects.toThrow(
       /takes images .* got text data: use a TextClassifier/,
     );

@@ -220,7 +220,9 @@ export class ImageClassifier {
     if (kind !== 'images' || !(split.images instanceof Uint8Array)) {
       throw new Error(
         `An image classifier takes images (an ImageSplit of uint8 pixels), got ${kind === undefined ? 'an object without a kind' : `${String(kind)} data`}: ` +
-          (kind === 'text' ? 'use a TextClassifier (@attnzoo/text-classifier) for texts.' : 'load images with loadImageData or loadLabelledImages.'),
+          (kind === 'text'
+            ? 'use a TextClassifier (@attnzoo/text-classifier) for texts.'
+            : 'load images with loadImageData or loadLabelledImages.'),
       );
     }
     const names = split.classNames;

@@ -498,7 +498,10 @@ export const COMMANDS: Command[] = [
       ...backendOptions,
       from: { type: 'string', description: 'preset name, folder or URL' },
       data: { type: 'string', description: 'as for finetune' },
-      limit: { type: 'string', description: 'evaluate on this many test examples, spread evenly over the split' },
+      limit: {
+        type: 'string',
+        description: 'evaluate on this many test examples, spread evenly over the split',
+      },
       'text-column': {
         type: 'string',
         description: 'own CSV/TSV/JSONL texts: the text column or key (default text)',
