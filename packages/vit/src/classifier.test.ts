@@ -40,7 +40,19 @@ describe('ImageClassifier', () => {
       expect(p.probability).toBe(Math.max(...p.probabilities));
       expect(p.top).toHaveLength(2);
       expect(p.label).toBe(config.classNames![p.index]);
+      expect(p.warning).toBeUndefined();
     }
+    classifier.dispose();
+  });
+
+  it('warns when an image is far smaller than the model or far from square', async () => {
+    const classifier = ImageClassifier.create(config);
+    const grey = (w: number, h: number) =>
+      encode({ width: w, height: h, data: new Uint8Array(w * h).fill(90), channels: 1 });
+    const [tiny, wide, fine] = await classifier.predict([grey(1, 1), grey(50, 40), grey(30, 28)]);
+    expect(tiny.warning).toMatch(/1×1, far smaller than the model's 28×28: it was enlarged/);
+    expect(wide.warning).toMatch(/50×40, not square: it was squeezed to the model's 28×28/);
+    expect(fine.warning).toBeUndefined();
     classifier.dispose();
   });
 

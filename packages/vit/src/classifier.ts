@@ -47,6 +47,8 @@ export interface Prediction {
   probabilities: number[];
   /** The `topK` most probable classes, best first. */
   top: { label: string; index: number; probability: number }[];
+  /** Why this prediction deserves less trust (a tiny or far-from-square image), when it does. */
+  warning?: string;
 }
 
 /** `fit`'s options: the ones every task takes (`lr` a peak rate or a schedule), on image splits. */
@@ -175,18 +177,20 @@ export class ImageClassifier {
     images: ImageInput | ImageInput[] | tf.Tensor4D,
     options: { topK?: number } = {},
   ): Promise<Prediction[]> {
-    const x = await this.preprocessor.preprocess(images);
+    const warnings: (string | undefined)[] = [];
+    const x = await this.preprocessor.preprocess(images, warnings);
     const probs = tf.tidy(() => tf.softmax(this.model.predict(x) as tf.Tensor2D));
     x.dispose();
     const rows = (await probs.array()) as number[][];
     probs.dispose();
     const k = Math.max(1, Math.min(options.topK ?? 3, this.config.numClasses));
-    return rows.map((p) => {
-      const order = p.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]);
+    return rows.map((p, i) => {
+      const order = p.map((v, j) => [v, j] as const).sort((a, b) => b[0] - a[0]);
       const top = order
         .slice(0, k)
         .map(([probability, index]) => ({ label: this.classNames[index], index, probability }));
-      return { ...top[0], probabilities: p, top };
+      const warning = warnings[i];
+      return { ...top[0], probabilities: p, top, ...(warning ? { warning } : {}) };
     });
   }
 

@@ -58,7 +58,10 @@ function decodePng(bytes: Uint8Array, what: string): ReturnType<typeof decodePng
 }
 
 export function isPng(bytes: Uint8Array): boolean {
-  return bytes.length > 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+  // The first four signature bytes decide: a file cut short after them is a truncated PNG.
+  return (
+    bytes.length >= 4 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47
+  );
 }
 
 export function isJpeg(bytes: Uint8Array): boolean {

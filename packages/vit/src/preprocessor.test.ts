@@ -50,6 +50,11 @@ describe('image conversion', () => {
     expect(() => decodeImage(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]))).toThrow(
       /neither a PNG nor a JPEG/,
     );
+    // A PNG cut after its 8-byte signature is a truncated PNG, not an unknown format.
+    const cut = encode({ width: 2, height: 2, data: new Uint8Array(4), channels: 1 }).subarray(0, 8);
+    expect(() => decodeImage(cut, 'cut.png')).toThrow(
+      /cut\.png is not a valid PNG file .*damaged or truncated/,
+    );
   });
 });
 

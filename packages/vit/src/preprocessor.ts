@@ -97,10 +97,11 @@ export class ImagePreprocessor {
   }
 
   /** One decoded or raw image → normalised HWC values at model size. */
-  pixels(image: Uint8Array | RawImage, what = 'image'): Float32Array {
+  pixels(image: Uint8Array | RawImage, what = 'image', warnings?: (string | undefined)[]): Float32Array {
     const raw = image instanceof Uint8Array ? decodeImage(image, what) : image;
     checkRawImage(raw, what);
     const { imageSize: s, channels } = this.config;
+    warnings?.push(sizeWarning(raw.width, raw.height, s));
     const converted = toChannels(raw, channels);
     const resized = resizeBilinear(converted, raw.height, raw.width, channels, s, s);
     return this.normalise(resized);
@@ -111,7 +112,11 @@ export class ImagePreprocessor {
    * converted and resized; tensors must already have the model's size and channel count
    * (a 4D tensor is a batch, a 3D tensor one image) with 0–255 values.
    */
-  async preprocess(images: ImageInput | ImageInput[] | tf.Tensor4D): Promise<tf.Tensor4D> {
+  async preprocess(
+    images: ImageInput | ImageInput[] | tf.Tensor4D,
+    /** Filled with one entry per image: why its prediction deserves less trust, or undefined. */
+    warnings?: (string | undefined)[],
+  ): Promise<tf.Tensor4D> {
     const [h, w, c] = this.shape;
     if (images instanceof tf.Tensor) {
       const shape = images.shape;
@@ -141,8 +146,9 @@ export class ImagePreprocessor {
         const t = await this.preprocess(item as tf.Tensor3D);
         out.set(await t.data(), i * size);
         t.dispose();
+        warnings?.push(undefined);
       } else if (item instanceof Uint8Array || isRawImage(item)) {
-        out.set(this.pixels(item, what), i * size);
+        out.set(this.pixels(item, what, warnings), i * size);
       } else {
         throw new Error(
           `${what} is not PNG/JPEG bytes, a raw image {data, width, height, channels} or a tensor.`,
@@ -213,6 +219,18 @@ export class ImagePreprocessor {
     }
     return tf.tensor4d(out, [indices.length, h, w, c]);
   }
+}
+
+/**
+ * Why an image of width × height says little to a model of side `side`: far smaller than the
+ * model (enlarged from under half its side), or far from square (squeezed: aspect over 1.2).
+ */
+export function sizeWarning(width: number, height: number, side: number): string | undefined {
+  if (width < side / 2 || height < side / 2)
+    return `the image is ${width}×${height}, far smaller than the model's ${side}×${side}: it was enlarged, so the prediction says little`;
+  if (Math.max(width, height) / Math.min(width, height) > 1.2)
+    return `the image is ${width}×${height}, not square: it was squeezed to the model's ${side}×${side}, which distorts shapes`;
+  return undefined;
 }
 
 /**

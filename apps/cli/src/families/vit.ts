@@ -154,6 +154,7 @@ export const vit: ModelFamily = {
         label: p.label,
         probability: p.probability,
         top: p.top.map((t) => ({ label: t.label, probability: t.probability })),
+        ...(p.warning ? { warning: p.warning } : {}),
       }));
     } finally {
       classifier.dispose();
