@@ -87,6 +87,30 @@ describe('attnzoo finetune / evaluate text-classifier on your own CSV', () => {
     expect(plain.stdout).toMatch(/warning: no text left after cleaning/);
   }, 600_000);
 
+  it("evaluates a release on the user's labels by name, and refuses labels the model does not predict", async () => {
+    const named = join(dir, 'named.csv');
+    await writeFile(
+      named,
+      reviewsCsv().replaceAll(',unhappy', ',negative').replaceAll(',happy', ',positive'),
+    );
+    const ok = await cli(
+      ...['evaluate', 'text-classifier', '--from', TEXT_RELEASE, '--data', named, '--text-column', 'review'],
+      ...['--label-column', 'sentiment', '--backend', 'wasm', '--json'],
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).count).toBe(8);
+    const odd = join(dir, 'odd.csv');
+    await writeFile(odd, reviewsCsv().replaceAll(',unhappy', ',negative').replaceAll(',happy', ',glad'));
+    const bad = await cli(
+      ...['evaluate', 'text-classifier', '--from', TEXT_RELEASE, '--data', odd, '--text-column', 'review'],
+      ...['--label-column', 'sentiment', '--backend', 'wasm'],
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(
+      /has labels the model does not predict: glad \(the model's: negative, positive\)/,
+    );
+  }, 120_000);
+
   it('names the missing column and the flag that picks it, before any model is trained', async () => {
     const data = join(dir, 'cols.csv');
     await writeFile(data, reviewsCsv());

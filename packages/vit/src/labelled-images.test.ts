@@ -49,6 +49,13 @@ describe("a user's own images", () => {
     await fs.mkdir(join(empty, 'x'), { recursive: true });
     const e = await loadLabelledImages(empty, { size: 8, channels: 1 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ImageError);
-    expect((e as Error).message).toMatch(/no PNG or JPEG images found/);
+    expect((e as Error).message).toMatch(
+      /class folder "x" has no PNG or JPEG images \(a class with no examples\)/,
+    );
+    const none = join(dir, 'none');
+    await fs.mkdir(none);
+    await expect(loadLabelledImages(none, { size: 8, channels: 1 })).rejects.toThrow(
+      /no PNG or JPEG images found/,
+    );
   });
 });

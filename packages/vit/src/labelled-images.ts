@@ -44,8 +44,14 @@ async function listImages(
       .filter((d) => d.isDirectory())
       .map((d) => d.name);
     for (const cls of classes.sort()) {
-      for (const f of (await fs.readdir(join(path, cls))).sort()) {
-        if (!IMAGE_EXTENSIONS.has(extname(f).toLowerCase())) continue;
+      const images = (await fs.readdir(join(path, cls))).filter((f) =>
+        IMAGE_EXTENSIONS.has(extname(f).toLowerCase()),
+      );
+      if (images.length === 0)
+        throw new ImageError(
+          `${path}: the class folder "${cls}" has no PNG or JPEG images (a class with no examples); add examples or remove the folder.`,
+        );
+      for (const f of images.sort()) {
         files.push(join(path, cls, f));
         labels.push(cls);
       }

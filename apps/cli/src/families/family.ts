@@ -3,6 +3,7 @@
 import type { PresetMetadata } from '@attnzoo/hub/node';
 import type { Callback, EpochLogs, TrainResult } from '@attnzoo/train';
 import type { DiskCheckpointStore } from '@attnzoo/train/node';
+import { UsageError } from '../command';
 import { learningRate } from '../tasks/common';
 
 export interface FinetuneSettings {
@@ -129,4 +130,26 @@ export function finetuneFitOptions(c: RunContext, totalSteps: number) {
     checkpoints: c.store,
     resume: c.resume,
   };
+}
+
+/**
+ * Evaluation labels in the model's class order. Own data names its classes itself (sorted), which
+ * need not be the model's order; a label the model does not predict is an error listing them.
+ */
+export function toModelClasses(
+  labels: ArrayLike<number>,
+  dataNames: readonly string[] | undefined,
+  modelNames: readonly string[],
+  source: string,
+): Int32Array {
+  if (!dataNames || dataNames.length === 0 || dataNames.every((n, i) => n === modelNames[i]))
+    return Int32Array.from(labels);
+  const unknown = dataNames.filter((n) => !modelNames.includes(n));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `${source} has labels the model does not predict: ${unknown.join(', ')} (the model's: ${modelNames.join(', ')}); ` +
+        'fine-tune it for these labels (attnzoo finetune) or relabel the data.',
+    );
+  const to = dataNames.map((n) => modelNames.indexOf(n));
+  return Int32Array.from(labels, (l) => to[l]);
 }

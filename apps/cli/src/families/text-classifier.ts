@@ -10,7 +10,13 @@ import {
 } from '@attnzoo/text-classifier/node';
 import { presetFolder } from '../tasks/common';
 import { textData } from '../tasks/data';
-import { finetuneFitOptions, type ModelFamily, type RunContext, type Trained } from './family';
+import {
+  finetuneFitOptions,
+  type ModelFamily,
+  type RunContext,
+  type Trained,
+  toModelClasses,
+} from './family';
 
 async function finetuneText(c: RunContext, out: string): Promise<Trained> {
   const s = c.settings;
@@ -80,7 +86,9 @@ export const textClassifier: ModelFamily = {
         tokenizerBytes: clf.tokenizer.bytes,
         columns: o.columns,
       });
-      const e = await clf.evaluate(spreadLimit(data.splits.test, o.limit));
+      const test = data.splits.test;
+      const labels = toModelClasses(test.labels, data.classNames, clf.classNames, o.data);
+      const e = await clf.evaluate(spreadLimit({ ...test, labels }, o.limit));
       return { count: e.count, metric: { name: 'accuracy', value: e.accuracy }, loss: e.loss };
     } finally {
       clf.dispose();

@@ -9,7 +9,13 @@ import { UsageError } from '../command';
 import { evaluatePreset } from '../release/vit';
 import { presetFolder } from '../tasks/common';
 import { imageData } from '../tasks/data';
-import { finetuneFitOptions, type ModelFamily, type RunContext, type Trained } from './family';
+import {
+  finetuneFitOptions,
+  type ModelFamily,
+  type RunContext,
+  type Trained,
+  toModelClasses,
+} from './family';
 
 /** Train and test images: a named data set's official splits, or the user's own images split 90 / 10. */
 async function loadImages(
@@ -120,7 +126,11 @@ export const vit: ModelFamily = {
       const classifier = await ImageClassifier.fromPretrained(presetFolder(o.from));
       try {
         const { test } = await loadImages(o.data, classifier, { seed: 42, log: (l) => console.error(l) });
-        const t = test!;
+        const t = {
+          ...test!,
+          labels: toModelClasses(test!.labels, test!.classNames, classifier.classNames, o.data),
+          classNames: classifier.classNames,
+        };
         const n = o.limit !== undefined && o.limit < t.count ? o.limit : t.count;
         const e = await classifier.evaluate(
           selectExamples(

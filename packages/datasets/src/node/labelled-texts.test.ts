@@ -47,6 +47,11 @@ describe("a user's own labelled texts", () => {
     await fs.writeFile(join(folder, 'spam', 'a.txt'), 'buy now');
     await fs.writeFile(join(folder, 'ham', 'b.txt'), 'see you');
     await fs.writeFile(join(folder, 'ham', 'notes.md'), 'not a text example');
+    await fs.mkdir(join(folder, 'empty'));
+    await expect(readLabelledTexts(folder)).rejects.toThrow(
+      /class folder "empty" has no \.txt files .*add examples or remove the folder/,
+    );
+    await fs.rmdir(join(folder, 'empty'));
     expect(await readLabelledTexts(folder)).toEqual({
       texts: ['see you', 'buy now'],
       labels: ['ham', 'spam'],

@@ -163,6 +163,13 @@ export async function readLabelledTexts(
       .map((d) => d.name);
     for (const cls of classes.sort()) {
       const files = (await fs.readdir(join(path, cls))).filter((f) => f.endsWith('.txt')).sort();
+      if (files.length === 0)
+        throw bad(
+          path,
+          '',
+          `the class folder "${cls}" has no .txt files (a class with no examples)`,
+          'add examples or remove the folder',
+        );
       for (const f of files) {
         texts.push(await fs.readFile(join(path, cls, f), 'utf8'));
         labels.push(cls);
