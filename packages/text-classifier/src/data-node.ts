@@ -68,6 +68,23 @@ export interface TrainingData {
   classNames: string[];
 }
 
+/** Every split's texts encoded with the tokenizer and preprocessor settings. */
+async function encodeSplits(
+  splits: Record<string, TextSplit>,
+  tokenizerBytes: Uint8Array,
+  config: TextPreprocessorConfig,
+): Promise<Record<string, EncodedTexts>> {
+  const tok = await SentencePieceTokenizer.fromBytes(tokenizerBytes);
+  const pre = new TextPreprocessor(tok, config);
+  const out: Record<string, EncodedTexts> = {};
+  for (const [name, s] of Object.entries(splits)) {
+    const b = pre.encode(s.texts);
+    out[name] = { ids: b.ids, labels: s.labels, count: b.count, maxLength: b.maxLength };
+  }
+  tok.dispose();
+  return out;
+}
+
 /** Reads pre-tokenized data (.bin, .bin.gz) or a raw data set archive encoded with `tokenizer`. */
 export async function loadTrainingData(
   data: string,
@@ -92,14 +109,7 @@ export async function loadTrainingData(
       );
     const seed = o.seed ?? 42;
     const d = await loadLabelledTexts(data, { ...o.columns, seed, testFraction: 0.1 });
-    const tok = await SentencePieceTokenizer.fromBytes(given);
-    const pre = new TextPreprocessor(tok, o.preprocessor);
-    const out: Record<string, EncodedTexts> = {};
-    for (const [name, s] of Object.entries({ train: d.train, test: d.test })) {
-      const b = pre.encode(s.texts);
-      out[name] = { ids: b.ids, labels: s.labels, count: b.count, maxLength: b.maxLength };
-    }
-    tok.dispose();
+    const out = await encodeSplits({ train: d.train, test: d.test }, given, o.preprocessor);
     return {
       dataset: d.dataset,
       splitNote: `${d.train.texts.length + d.test.texts.length} labelled texts (${d.format}), a seeded stratified split (seed ${seed}): 10 % of each class for test, the rest for training`,
@@ -146,19 +156,12 @@ export async function loadTrainingData(
   }
   if (!given) throw new Error(`${data} is a raw data set: pass --tokenizer <model> (or pre-tokenize it)`);
   const tokenizerBytes = given;
-  const tok = await SentencePieceTokenizer.fromBytes(tokenizerBytes);
-  const pre = new TextPreprocessor(tok, o.preprocessor);
   const { dataset, splits } = await loadTextSplits(data);
   const polarity = o.polarity ?? join(dirname(data), POLARITY_FILE);
   if (dataset === 'amazon-multidomain' && existsSync(polarity)) {
     splits['polarity-test'] = (await loadTextSplits(polarity)).splits.test;
   }
-  const out: Record<string, EncodedTexts> = {};
-  for (const [name, s] of Object.entries(splits)) {
-    const b = pre.encode(s.texts);
-    out[name] = { ids: b.ids, labels: s.labels, count: b.count, maxLength: b.maxLength };
-  }
-  tok.dispose();
+  const out = await encodeSplits(splits, tokenizerBytes, o.preprocessor);
   return {
     dataset,
     splitNote: SPLIT_NOTES[dataset as ReleaseDataset] ?? dataset,

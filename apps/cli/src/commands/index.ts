@@ -15,6 +15,20 @@ import { QUICKSTART_DEFAULTS, quickstart } from './quickstart';
 import { RELEASE_COMMANDS } from './release';
 import { exportCommand, importCommand } from './safetensors';
 
+/** The columns of a user's own data (finetune and evaluate). */
+const dataColumnOptions = {
+  'text-column': {
+    type: 'string',
+    description: 'own CSV/TSV/JSONL texts: the text column or key (default text)',
+  },
+  'label-column': {
+    type: 'string',
+    description: 'own CSV/TSV/JSONL texts: the label column or key (default label)',
+  },
+  'source-column': { type: 'string', description: 'own CSV/TSV pairs: the source column (default source)' },
+  'target-column': { type: 'string', description: 'own CSV/TSV pairs: the target column (default target)' },
+} as const;
+
 /** A positive number (learning rates, fractions). */
 export function positiveNumber(value: string | boolean | undefined, flag: string): number {
   const n = Number(value);
@@ -429,22 +443,7 @@ export const COMMANDS: Command[] = [
       seed: { type: 'string', default: '1', description: 'random seed (data order, new head)' },
       'train-limit': { type: 'string', description: 'use this many training examples (a subset)' },
       'test-limit': { type: 'string', description: 'evaluate on this many test examples' },
-      'text-column': {
-        type: 'string',
-        description: 'own CSV/TSV/JSONL texts: the text column or key (default text)',
-      },
-      'label-column': {
-        type: 'string',
-        description: 'own CSV/TSV/JSONL texts: the label column or key (default label)',
-      },
-      'source-column': {
-        type: 'string',
-        description: 'own CSV/TSV pairs: the source column (default source)',
-      },
-      'target-column': {
-        type: 'string',
-        description: 'own CSV/TSV pairs: the target column (default target)',
-      },
+      ...dataColumnOptions,
       out: { type: 'string', description: 'the new preset folder (checkpoints go to <out>.checkpoints)' },
       name: { type: 'string', description: 'preset name in the card (default: the folder name)' },
       resume: { type: 'boolean', description: 'continue an interrupted run from <out>.checkpoints' },
@@ -502,22 +501,7 @@ export const COMMANDS: Command[] = [
         type: 'string',
         description: 'evaluate on this many test examples, spread evenly over the split',
       },
-      'text-column': {
-        type: 'string',
-        description: 'own CSV/TSV/JSONL texts: the text column or key (default text)',
-      },
-      'label-column': {
-        type: 'string',
-        description: 'own CSV/TSV/JSONL texts: the label column or key (default label)',
-      },
-      'source-column': {
-        type: 'string',
-        description: 'own CSV/TSV pairs: the source column (default source)',
-      },
-      'target-column': {
-        type: 'string',
-        description: 'own CSV/TSV pairs: the target column (default target)',
-      },
+      ...dataColumnOptions,
       json: { type: 'boolean', description: 'print JSON' },
     },
     run: async (v, p) => {
