@@ -113,6 +113,35 @@ describe('presets: hostile files end in a PresetError naming the preset, no tens
     expect(r.inputs).toBeGreaterThan(30);
   });
 
+  it('regression: one-byte edits of the topology that hung the loader or left weights behind', async () => {
+    const edits: [string, string, RegExp][] = [
+      // An inbound layer that does not exist: tfjs-layers waited for it forever.
+      [
+        '[["block0_ffn_inner",0,0,{}]]',
+        '[["block0_&fn_inner",0,0,{}]]',
+        /"block0_&fn_inner", which is not a layer/,
+      ],
+      // A config name unlike the layer's: tfjs built an orphan layer and kept its weights.
+      [
+        '"config":{"name":"block0_attention"',
+        '"config":{"name":"b,ock0_attention"',
+        /"b,ock0_attention", which is not a layer/,
+      ],
+      // A config key tfjs does not know: the layer failed part-way through building, weights kept.
+      ['"use_key_padding_mask"', '"use_ke\u007f_padding_mask"', /./],
+    ];
+    for (const [from, to, message] of edits) {
+      const text = new TextDecoder().decode(good[MODEL_FILE]);
+      expect(text).toContain(from);
+      const files = await remanifest({ ...good, [MODEL_FILE]: utf8(text.replace(from, to)) });
+      const before = tf.memory().numTensors;
+      const e = await expectCleanFailure(() => loadPresetFiles(files, WHERE), isPresetError, WHERE);
+      expect(e).toBeInstanceOf(PresetError);
+      expect((e as Error).message).toMatch(message);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
   it('regression corpus: model.json edits that once escaped as TypeErrors or unnamed errors', async () => {
     const inputs = corpus(CORPUS, 'model-json');
     expect(inputs.length).toBeGreaterThan(0);

@@ -308,7 +308,50 @@ function readModelJson(files: Record<string, Uint8Array>, where: string): ModelJ
     );
   }
   checkWeightsManifest(json.weightsManifest, where);
+  checkTopology(json.modelTopology, where);
   return json;
+}
+
+/**
+ * Every layer a functional model's layers take input from, and every input and output layer, is
+ * a layer of that model. tfjs-layers' fromConfig waits for a missing inbound layer forever (one
+ * flipped byte in a layer name hung the process; found by the preset fuzz test).
+ */
+function checkTopology(topology: unknown, where: string): void {
+  const visit = (node: unknown, path: string): void => {
+    if (typeof node !== 'object' || node === null) return;
+    const config = (node as { config?: unknown }).config;
+    const layers = (config as { layers?: unknown } | undefined)?.layers;
+    if (!Array.isArray(layers)) return;
+    const names = new Set(layers.map((l) => (l as { name?: unknown })?.name));
+    const known = (name: unknown, what: string) => {
+      if (!names.has(name))
+        throw new PresetError(
+          'invalid',
+          `model.json of ${where}: ${what} names ${JSON.stringify(name)}, which is not a layer of ${path}: ` +
+            'the file is corrupt or hand-edited; save the preset again.',
+        );
+    };
+    for (const layer of layers) {
+      // tfjs names the layer from its config; an outer name that differs orphans the layer.
+      const inner = ((layer as { config?: { name?: unknown } })?.config ?? {}).name;
+      if (inner !== undefined && inner !== (layer as { name?: unknown })?.name)
+        known(inner, `layer ${JSON.stringify((layer as { name?: unknown })?.name)}'s config`);
+      const inbound = (layer as { inbound_nodes?: unknown })?.inbound_nodes;
+      if (Array.isArray(inbound))
+        for (const call of inbound)
+          if (Array.isArray(call))
+            for (const ref of call)
+              if (Array.isArray(ref))
+                known(ref[0], `layer ${JSON.stringify((layer as { name?: unknown }).name)}'s input`);
+      visit(layer, `layer ${JSON.stringify((layer as { name?: unknown })?.name)}`);
+    }
+    for (const key of ['input_layers', 'output_layers'] as const) {
+      const list = (config as Record<string, unknown>)[key];
+      if (Array.isArray(list)) for (const ref of list) if (Array.isArray(ref)) known(ref[0], key);
+    }
+  };
+  visit(topology, 'the model');
 }
 
 /**
@@ -447,9 +490,14 @@ export async function loadPresetFiles(
   checkDeclaredBytes(specs, data, where);
 
   let model: LayersModel;
+  // A topology tfjs cannot build (a layer config it rejects part-way) leaves the weights of the
+  // layers built so far registered: they are disposed with the failure.
+  const variablesBefore = new Set(Object.keys(tf.engine().state.registeredVariables));
   try {
     model = await models.modelFromJSON({ modelTopology: json.modelTopology } as never);
   } catch (error) {
+    for (const [name, v] of Object.entries(tf.engine().state.registeredVariables))
+      if (!variablesBefore.has(name)) v.dispose();
     explainUnknownClass(error, where);
   }
   try {
