@@ -1,6 +1,6 @@
 #!/bin/sh
-# Prepares a lent GPU machine (no Node, no network) to run the bundled zoo. Source it from the
-# repository root with `.gl` and `.device` carried (see scripts/device/README.md):
+# Prepares the GPU machine (an H200 with CUDA and PyTorch, no Node, no network) to run the bundled zoo. Source it from the
+# repository root with the `.gl` and `.device` folders copied beside it (see scripts/device/README.md):
 #   . scripts/device/setup.sh
 # Afterwards the working folder is .device and $NODE runs the x86-64 node binary.
 set -e
