@@ -24,6 +24,8 @@ interface TensorData {
   values: ArrayLike<number> | null;
   dtype: tf.DataType;
   shape: number[];
+  /** Tensors sharing this buffer (tf.clone shares it). */
+  refCount: number;
 }
 
 /** tfjs-backend-webgpu 4.22 internals the capture reads or wraps. */
@@ -73,6 +75,8 @@ export interface CaptureResult {
   plan?: StepPlan;
   /** Why the step cannot be replayed (the plan is then absent). */
   reason?: string;
+  /** The reason may pass (a snapshot of the weights still alive): capture a later step. */
+  retry?: boolean;
 }
 
 /**
@@ -461,7 +465,12 @@ export class StepCapture implements StepHooks, BufferClaimant {
         continue;
       }
       if (!this.held.has(before.buffer)) {
-        return fail(`the previous value of weight '${variable.name}' is still held by another tensor`);
+        // A clone of the weights (a snapshot) taken before this step: the next step's capture
+        // starts from buffers only the weights hold.
+        return {
+          ...fail(`the previous value of weight '${variable.name}' is still held by another tensor`),
+          retry: true,
+        };
       }
       tail.push({
         kind: 'copy',

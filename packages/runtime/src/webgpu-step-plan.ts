@@ -45,7 +45,9 @@ export interface StepPlanParts {
   backend: WebGPUBackendInternals & {
     bufferManager: BufferManagerInternals;
     tensorMap: {
-      get(dataId: object): { resource: GPUBuffer | null; values: ArrayLike<number> | null } | undefined;
+      get(
+        dataId: object,
+      ): { resource: GPUBuffer | null; values: ArrayLike<number> | null; refCount: number } | undefined;
     };
   };
   claimants: Set<BufferClaimant>;
@@ -117,7 +119,8 @@ export class StepPlan implements BufferClaimant {
     if (tf.engine().backend !== (this.p.backend as unknown)) return 'the backend changed';
     for (const v of this.p.variables) {
       if (v.variable.isDisposed) return `weight '${v.variable.name}' was disposed`;
-      if (this.p.backend.tensorMap.get(v.variable.dataId)?.resource !== v.buffer) {
+      const data = this.p.backend.tensorMap.get(v.variable.dataId);
+      if (data?.resource !== v.buffer) {
         return `weight '${v.variable.name}' was assigned outside the captured step`;
       }
     }
@@ -134,6 +137,26 @@ export class StepPlan implements BufferClaimant {
   }
 
   /**
+   * tf.clone shares a weight's buffer (a best-epoch snapshot, say), and a replay writes weights in
+   * place, so the snapshot would follow the weights on. Before replaying, every tensor sharing a
+   * weight's buffer gets a copy of it, and the weight keeps the plan's buffer under a new id.
+   */
+  private detachShared(): void {
+    const b = this.p.backend;
+    for (const v of this.p.variables) {
+      const data = b.tensorMap.get(v.variable.dataId);
+      if (!data || data.refCount <= 1) continue;
+      const copy = tf.tidy(() => tf.mul(v.variable, 1)); // * 1 keeps -0 and NaN bits as they are
+      const copied = b.tensorMap.get(copy.dataId);
+      if (!copied?.resource) throw new Error(`could not copy weight '${v.variable.name}' on the GPU`);
+      // The shared id (the snapshots) takes the copy; the copy's id, now the weight's, the plan's buffer.
+      [data.resource, copied.resource] = [copied.resource, data.resource];
+      v.variable.assign(copy);
+      copy.dispose();
+    }
+  }
+
+  /**
    * Writes the step's inputs and fresh seeds (drawn now, with Math.random) for the next replay;
    * call before `run(0)`. Every input key of the capture needs a value of the captured size.
    */
@@ -142,6 +165,7 @@ export class StepPlan implements BufferClaimant {
     if (reason) throw new Error(`cannot replay the captured step: ${reason}`);
     if (this.next !== 0) throw new Error('the previous replay did not run all its segments');
     const b = this.p.backend;
+    this.detachShared();
     // tfjs keeps a tensor's values on the CPU after its first read and never reads the GPU again
     // (its tensors are immutable); a replay writes weights and moments in place, so drop that copy.
     for (const v of this.p.variables) {

@@ -80,6 +80,35 @@ describe('step replay (webgpu, software adapter)', () => {
     expect(replayed.losses).toEqual(eager.losses);
   });
 
+  it('leaves a clone of the weights alone (a best-epoch snapshot keeps its epoch)', async () => {
+    // tf.clone shares the variable's GPU buffer; replays write weights in place, so a snapshot
+    // taken with clone() at an epoch's end followed the weights on and a "best epoch" restore put
+    // the last epoch back (seen in the paper's IMDB setup on an H200).
+    const snapshots: tf.Tensor[][] = [];
+    // Also one after the first step, while the step is still being captured: the capture waits
+    // for a step whose weights nothing else holds.
+    const snapshot = (m: tfl.LayersModel) => void snapshots.push(m.getWeights().map((w) => w.clone()));
+    const cloneEachEpoch = (m: tfl.LayersModel): Callback[] => [
+      { onBatchEnd: (l) => (l.step === 1 ? snapshot(m) : undefined), onEpochEnd: () => snapshot(m) },
+    ];
+    const o = { n: 256, batch: 64, epochs: 4, callbacks: cloneEachEpoch };
+    const read = async () => {
+      const out = await Promise.all(snapshots.flat().map((t) => t.data() as Promise<Float32Array>));
+      tf.dispose(snapshots.splice(0).flat());
+      return out;
+    };
+    const eager = await fit(false, o);
+    const eagerSnapshots = await read();
+    const replayed = await fit(true, o);
+    const replayedSnapshots = await read();
+    expect(replayed.result.stepReplay!.fallbacks).toEqual([]);
+    expect(replayed.result.stepReplay!.replayed).toBeGreaterThan(8);
+    expect(replayedSnapshots.length).toBe(eagerSnapshots.length);
+    for (const [i, w] of replayedSnapshots.entries())
+      expect(Array.from(w), `snapshot ${i}`).toEqual(Array.from(eagerSnapshots[i]));
+    expect(replayed.losses).toEqual(eager.losses);
+  });
+
   it('captures again when a weight is written between steps', async () => {
     const halve = (m: tfl.LayersModel): Callback[] => [
       {

@@ -80,6 +80,10 @@ export class StepReplayer {
     }
     if (!result.plan) {
       e.previous?.dispose();
+      if (result.retry) {
+        e.previous = undefined;
+        return;
+      }
       this.fallBack(key, result.reason ?? 'the capture failed');
       return;
     }
