@@ -62,4 +62,33 @@ describe('bench memory', () => {
       'Command: `attnzoo bench memory --backend wasm',
     );
   });
+
+  it('--minutes fine-tunes in one fit until the time is up, whole epochs only', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'attnzoo-bench-memory-'));
+    const r = await cli(
+      'bench',
+      'memory',
+      '--backend',
+      'wasm',
+      '--predict-inputs',
+      '100',
+      '--minutes',
+      '0.15',
+      '--every',
+      '5',
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(await readFile(join(out, 'memory-wasm.json'), 'utf8'));
+    expect(json.command).toContain('--minutes 0.15');
+    const fineTune = json.phases[1] as { count: number; seconds: number };
+    // 600 images in batches of 64: 10 steps an epoch; it stopped long before its millionth epoch
+    expect(fineTune.count).toBeGreaterThanOrEqual(10);
+    expect(fineTune.count % 10).toBe(0);
+    const epochs = fineTune.count / 10;
+    expect(await readFile(join(out, 'memory-wasm.md'), 'utf8')).toContain(
+      `one fit stopped after 0.15 minutes: ${epochs} epochs over 600`,
+    );
+  });
 });

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FASHION_MNIST_CLASSES, loadFashionMnistMini } from '@attnzoo/data-fashion-mnist-mini';
 import { packagePresetDir } from '@attnzoo/hub/node';
-import type { Callback } from '@attnzoo/train';
+import { type Callback, pauseAtTimeLimit, TrainingPaused } from '@attnzoo/train';
 import { ImageClassifier } from '@attnzoo/vit/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from '../backend';
@@ -25,6 +25,8 @@ export interface BenchMemoryOptions {
   perCall: number;
   /** Fine-tuning epochs over the Fashion-MNIST subset. */
   epochs: number;
+  /** Fine-tune for this many minutes instead (epochs as many as fit; the last one ends within the time). */
+  minutes?: number;
   batchSize: number;
   /** Sample memory every this many fine-tuning steps. */
   every: number;
@@ -75,6 +77,8 @@ export interface PhaseSummary {
 }
 
 const MiB = 2 ** 20;
+/** Epochs a `--minutes` run is scheduled for: more than any time limit lets it reach. */
+const MINUTES_EPOCHS = 1_000_000;
 
 function sample(at: number, started: number): MemorySample {
   const m = tf.memory();
@@ -191,6 +195,7 @@ export async function benchMemory(o: BenchMemoryOptions): Promise<void> {
   const classifier = pretrained.withNewHead(FASHION_MNIST_CLASSES.length, [...FASHION_MNIST_CLASSES], 1);
   const fineTuneSamples: MemorySample[] = [];
   let steps = 0;
+  let epochs = o.epochs;
   try {
     const started = performance.now();
     fineTuneSamples.push(sample(0, started));
@@ -206,14 +211,25 @@ export async function benchMemory(o: BenchMemoryOptions): Promise<void> {
           );
       },
     };
-    await classifier.fit({
-      train: data.train,
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      lr: 1e-3,
-      seed: 1,
-      callbacks: [sampler],
-    });
+    // A timed run is one long fit that stops after the last epoch that ends in time, as a user's
+    // fine-tune of that length would run (the schedule is sized for far more epochs: lr stays near its peak).
+    const timed = o.minutes !== undefined;
+    const limit = timed
+      ? [pauseAtTimeLimit({ limitSeconds: (o.minutes as number) * 60, startedAt: started })]
+      : [];
+    try {
+      await classifier.fit({
+        train: data.train,
+        epochs: timed ? MINUTES_EPOCHS : o.epochs,
+        batchSize: o.batchSize,
+        lr: 1e-3,
+        seed: 1,
+        callbacks: [sampler, ...limit],
+      });
+    } catch (e) {
+      if (!(timed && e instanceof TrainingPaused)) throw e;
+      epochs = e.epochsDone;
+    }
     if (steps % o.every !== 0) fineTuneSamples.push(sample(steps, started));
   } finally {
     classifier.dispose();
@@ -225,7 +241,7 @@ export async function benchMemory(o: BenchMemoryOptions): Promise<void> {
   ];
   const command =
     `attnzoo bench memory --backend ${choice.backend} --from ${o.from} --predict-inputs ${o.predictInputs} ` +
-    `--per-call ${o.perCall} --epochs ${o.epochs} --batch-size ${o.batchSize}`;
+    `--per-call ${o.perCall} ${o.minutes !== undefined ? `--minutes ${o.minutes}` : `--epochs ${o.epochs}`} --batch-size ${o.batchSize}`;
   const markdown = [
     `# Memory under load (${choice.backend})`,
     '',
@@ -235,7 +251,7 @@ export async function benchMemory(o: BenchMemoryOptions): Promise<void> {
     '',
     `predict: \`attnzoo predict vit\` run in-process ${Math.ceil(o.predictInputs / o.perCall)} times on ${o.perCall} PNG files ` +
       `(Fashion-MNIST test images), each call loading ${o.from}'s preset, predicting and disposing. ` +
-      `fine-tune: ${o.from} with a new ${FASHION_MNIST_CLASSES.length}-class head, ${o.epochs} epochs over ${data.train.count} ` +
+      `fine-tune: ${o.from} with a new ${FASHION_MNIST_CLASSES.length}-class head, ${o.minutes !== undefined ? `one fit stopped after ${o.minutes} minutes: ` : ''}${epochs} epochs over ${data.train.count} ` +
       `Fashion-MNIST training images in batches of ${o.batchSize} (${steps} steps). tfjs tensors and bytes from \`tf.memory()\`, ` +
       'RSS and heap from `process.memoryUsage()`, sampled after every call and every ' +
       `${o.every} steps; the first sample is warm-up. Slope: least-squares growth over the second half of the samples, per 1,000 inputs or steps.`,

@@ -193,6 +193,11 @@ export const COMMANDS: Command[] = [
         default: String(BENCH_MEMORY_DEFAULTS.epochs),
         description: 'fine-tuning epochs',
       },
+      minutes: {
+        type: 'string',
+        description:
+          'fine-tune for this many minutes instead of --epochs (one fit, stopped at the last epoch that ends in time)',
+      },
       'batch-size': {
         type: 'string',
         default: String(BENCH_MEMORY_DEFAULTS.batchSize),
@@ -217,6 +222,7 @@ export const COMMANDS: Command[] = [
         predictInputs: positiveInt(v['predict-inputs'], 'predict-inputs'),
         perCall: positiveInt(v['per-call'], 'per-call'),
         epochs: positiveInt(v.epochs, 'epochs'),
+        ...(v.minutes !== undefined ? { minutes: positiveNumber(v.minutes, 'minutes') } : {}),
         batchSize: positiveInt(v['batch-size'], 'batch-size'),
         every: positiveInt(v.every, 'every'),
         out: String(v.out),
