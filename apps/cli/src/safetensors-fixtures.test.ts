@@ -14,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ATTENTION_VARIANTS, type AttentionVariant } from '@attnzoo/attention';
-import { decodeSafetensors, exportSafetensors, PRESET_FORMAT_VERSION } from '@attnzoo/hub';
+import { decodeSafetensors, exportSafetensors, PRESET_FORMAT_VERSION, weightNaming } from '@attnzoo/hub';
 import { selectBackend } from '@attnzoo/runtime';
 import { buildTranslator, PRESET_TASK_CLASS, type TranslatorConfig } from '@attnzoo/seq2seq-translator';
 import { buildTextClassifierModel, TextClassifier, textClassifierConfig } from '@attnzoo/text-classifier';
@@ -225,6 +225,26 @@ describe('safetensors fixtures for the PyTorch twin (python/tests/fixtures/safet
             expect(json.outputs[k].shape).toEqual(o.shape);
             const off = o.data.filter((v, i) => Math.abs(v - json.outputs[k].data[i]) > 1e-6).length;
             expect(off, `${name} outputs`).toBe(0);
+          }
+        }
+        // The SDPA ViT also in Hugging Face's names and layouts, as `attnzoo export --names hf` writes
+        // it (a folder): python/tests/test_hf_names.py runs it the way transformers' ViT computes.
+        if (family === 'vit' && variant === 'sdpa') {
+          const naming = weightNaming(built.config as never, 'hf');
+          const files: Record<string, string | Uint8Array> = {
+            'model.safetensors': exportSafetensors(built.model, { naming }),
+            ...naming.companionFiles?.(),
+          };
+          const hfDir = join(DIR, 'hf', name);
+          for (const [file, content] of Object.entries(files)) {
+            const bytesOf = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content);
+            if (WRITE) {
+              await mkdir(hfDir, { recursive: true });
+              await writeFile(join(hfDir, file), bytesOf);
+            } else if (existsSync(jsonPath)) {
+              const committed = await readFile(join(hfDir, file));
+              expect(Buffer.compare(committed, bytesOf), `hf/${name}/${file}`).toBe(0);
+            }
           }
         }
         // the file holds every weight under its model.json name, and its config rebuilds the model

@@ -60,6 +60,7 @@ export {
   type PresetMetric,
 } from './types';
 export { boundedFetch, checkPresetUrl, isLoopbackHost, MAX_REDIRECTS } from './url-policy';
+export * from './weight-naming';
 
 export interface FromPretrainedOptions extends FetchPresetOptions {
   /** For URLs: fills the `{revision}` placeholder (default `main`). */

@@ -26,6 +26,7 @@ import {
   type SafetensorsDtype,
 } from './safetensors';
 import type { PresetConfig, PresetMetadata } from './types';
+import { type NamedValues, SAFETENSORS_NAMES_KEY, type WeightNaming, weightNaming } from './weight-naming';
 
 /** `__metadata__` keys attnzoo writes. */
 export const SAFETENSORS_FORMAT = 'attnzoo';
@@ -55,6 +56,8 @@ export interface ExportSafetensorsOptions {
   config?: PresetConfig | Omit<PresetConfig, 'formatVersion'> | string;
   /** More `__metadata__` entries (strings). */
   metadata?: Record<string, string>;
+  /** Other names and layouts for the tensors (e.g. Hugging Face's); recorded as `attnzoo.names`. */
+  naming?: WeightNaming;
 }
 
 /** The model's weights in tfjs's save order (model.json's), by their tfjs names. */
@@ -83,14 +86,15 @@ export function exportSafetensors(model: ModelLike, options: ExportSafetensorsOp
         'invalid',
         `Weight ${name} is ${variable.dtype}: safetensors export writes float32 weights only.`,
       );
-    return {
+    const own: NamedValues = {
       name,
-      dtype,
       shape: variable.shape as number[],
       data: variable.read().dataSync() as Float32Array,
     };
+    return { ...(options.naming ? options.naming.toExternal(own) : own), dtype };
   });
   const metadata: Record<string, string> = { [SAFETENSORS_FORMAT_KEY]: SAFETENSORS_FORMAT };
+  if (options.naming) metadata[SAFETENSORS_NAMES_KEY] = options.naming.id;
   if (options.preset !== undefined) metadata[SAFETENSORS_PRESET_KEY] = options.preset;
   if (options.config !== undefined)
     metadata[SAFETENSORS_CONFIG_KEY] =
@@ -98,15 +102,20 @@ export function exportSafetensors(model: ModelLike, options: ExportSafetensorsOp
   return encodeSafetensors(tensors, { ...metadata, ...options.metadata });
 }
 
-/** A loaded preset as safetensors: its weights, its name and its config.json verbatim. */
+/**
+ * A loaded preset as safetensors: its weights, its name and its config.json verbatim. `names`
+ * picks another naming its model package registered (e.g. 'hf'); default: the tfjs names.
+ */
 export function exportPresetSafetensors(
   preset: LoadedPreset,
-  options: Omit<ExportSafetensorsOptions, 'preset' | 'config'> = {},
+  options: Omit<ExportSafetensorsOptions, 'preset' | 'config' | 'naming'> & { names?: string } = {},
 ): Uint8Array {
   const config = preset.files[CONFIG_FILE]
     ? readUtf8(preset.files[CONFIG_FILE], `${CONFIG_FILE} of ${preset.source}`)
     : JSON.stringify(preset.config);
-  return exportSafetensors(preset.model, { ...options, preset: preset.metadata?.name, config });
+  const { names, ...rest } = options;
+  const naming = names === undefined ? undefined : weightNaming(preset.config, names);
+  return exportSafetensors(preset.model, { ...rest, preset: preset.metadata?.name, config, naming });
 }
 
 export interface ImportSafetensorsResult {
@@ -145,12 +154,25 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
 export function importSafetensors(
   model: ModelLike,
   file: Uint8Array | DecodedSafetensors,
-  options: DecodeSafetensorsOptions = {},
+  options: DecodeSafetensorsOptions & { naming?: WeightNaming } = {},
 ): ImportSafetensorsResult {
   const m = layersModel(model);
   const source = options.source ?? 'the safetensors file';
   const decoded = file instanceof Uint8Array ? decodeSafetensors(file, options) : file;
-  const byName = new Map(decoded.tensors.map((t) => [t.name, t]));
+  const namesId = decoded.metadata[SAFETENSORS_NAMES_KEY];
+  if (namesId !== undefined && namesId !== options.naming?.id)
+    throw new PresetError(
+      'invalid',
+      `${source} names its tensors the '${namesId}' way: import it into a preset whose model package knows those names (attnzoo import does this). Nothing was loaded.`,
+    );
+  // Tensors under another naming come back to tfjs names and layouts; names it does not know stay as they are (and are reported below).
+  const tensors = options.naming
+    ? decoded.tensors.map((t) => {
+        const own = options.naming!.fromExternal(t);
+        return own ? { ...t, ...own } : t;
+      })
+    : decoded.tensors;
+  const byName = new Map(tensors.map((t) => [t.name, t]));
   const targets = namedWeights(m);
   const missing: string[] = [];
   const mismatched: string[] = [];
@@ -163,7 +185,7 @@ export function importSafetensors(
       );
   }
   const known = new Set(targets.map((t) => t.name));
-  const extra = decoded.tensors.map((t) => t.name).filter((n) => !known.has(n));
+  const extra = tensors.map((t) => t.name).filter((n) => !known.has(n));
   if (missing.length || mismatched.length || extra.length) {
     const parts = [
       missing.length ? `missing ${missing.length} weight(s) the model needs: ${listed(missing)}` : '',
@@ -177,7 +199,7 @@ export function importSafetensors(
         `${saved ? ` (it says preset ${saved})` : ''}; import it into a preset built with the same config (its attnzoo.config metadata). Nothing was loaded.`,
     );
   }
-  for (const t of decoded.tensors) {
+  for (const t of tensors) {
     if (!t.data.every(Number.isFinite))
       throw new PresetError(
         'invalid',
@@ -202,7 +224,7 @@ export function importSafetensors(
     metadata: decoded.metadata,
     assigned: targets.length,
     changed,
-    dtypes: [...new Set(decoded.tensors.map((t) => t.dtype))],
+    dtypes: [...new Set(tensors.map((t) => t.dtype))],
     float16Exact,
   };
 }
@@ -236,7 +258,10 @@ export async function presetFromSafetensors(
 ): Promise<PresetFromSafetensors> {
   const source = options.source ?? 'the safetensors file';
   const decoded = decodeSafetensors(file, { ...options, source });
-  const result = importSafetensors(preset.model, decoded, { source });
+  // A file written under another naming (`attnzoo export --names hf`) is read back through the base preset's.
+  const namesId = decoded.metadata[SAFETENSORS_NAMES_KEY];
+  const naming = namesId === undefined ? undefined : weightNaming(preset.config, namesId);
+  const result = importSafetensors(preset.model, decoded, { source, naming });
   const wasFloat16 = preset.metadata?.weightsDtype === 'float16';
   const float16 = options.float16 ?? (wasFloat16 && result.float16Exact);
 

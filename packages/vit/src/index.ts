@@ -1,5 +1,6 @@
 import '@attnzoo/attention';
 import './presets';
+import './hf-names';
 
 export {
   type AugmentOp,
@@ -19,6 +20,12 @@ export {
 } from './classifier';
 export { sequenceLength, VIT_DEFAULTS, type ViTBackboneConfig, validateBackboneConfig } from './config';
 export { type SplitBatchesOptions, splitBatches } from './data-source';
+export {
+  HF_NAMES,
+  huggingFaceImageProcessorConfig,
+  huggingFaceViTConfig,
+  vitHuggingFaceNaming,
+} from './hf-names';
 export {
   checkRawImage,
   decodeImage,

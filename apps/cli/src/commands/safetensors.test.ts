@@ -87,6 +87,41 @@ describe('attnzoo export / import (safetensors)', () => {
     expect(await probabilities(out)).toEqual(await probabilities(join(RELEASE, 'preset')));
   });
 
+  it('--names hf: a folder transformers reads (SDPA ViT), imported back with identical predictions', async () => {
+    const sdpa = join(root, 'models/vit-mnist-sdpa');
+    const folder = join(dir, 'hf-sdpa');
+    const e = await cli('export', sdpa, '--names', 'hf', '--out', folder, '--json');
+    expect(e.stderr).not.toMatch(/attnzoo (ex|im)port:/);
+    expect(e.code).toBe(0);
+    expect(readdirSync(folder).sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'preprocessor_config.json',
+    ]);
+    const hf = JSON.parse(await readFile(join(folder, 'config.json'), 'utf8'));
+    expect(hf.architectures).toEqual(['ViTForImageClassification']);
+    expect(Object.keys(hf.id2label)).toHaveLength(10);
+    const { tensors, metadata } = decodeSafetensors(
+      new Uint8Array(await readFile(join(folder, 'model.safetensors'))),
+    );
+    expect(metadata['attnzoo.names']).toBe('hf');
+    expect(tensors.every((t) => t.name.startsWith('vit.') || t.name.startsWith('classifier.'))).toBe(true);
+
+    const out = join(dir, 'from-hf');
+    const i = await cli('import', folder, '--into', sdpa, '--out', out, '--json');
+    expect(i.stderr).not.toMatch(/attnzoo (ex|im)port:/);
+    expect(i.code).toBe(0);
+    expect(JSON.parse(i.stdout).changed).toBe(0);
+    expect(await probabilities(out)).toEqual(await probabilities(join(sdpa, 'preset')));
+
+    // Super has no transformers counterpart: refused, nothing written
+    const refused = join(dir, 'hf-super');
+    const s = await cli('export', RELEASE, '--names', 'hf', '--out', refused);
+    expect(s.code).not.toBe(0);
+    expect(s.stderr).toMatch(/SDPA ViTs with a class token only: its attention is super/);
+    expect(existsSync(refused)).toBe(false);
+  });
+
   it('a text-classifier release: the new preset keeps the tokenizer and predicts the same', async () => {
     const release = join(root, 'models/textcls-imdb-super');
     const file = join(dir, 'textcls.safetensors');

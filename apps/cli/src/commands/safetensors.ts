@@ -9,6 +9,7 @@ import {
   PresetError,
   presetFromSafetensors,
   type SafetensorsDtype,
+  weightNaming,
   writeFolderAtomic,
 } from '@attnzoo/hub/node';
 // The model packages register their preset names and layer classes when imported.
@@ -66,9 +67,18 @@ export interface ExportOptions {
   dtype: SafetensorsDtype;
   overwrite: boolean;
   backend?: string;
+  /** Another naming the model package registered ('hf'): `out` is then a folder as that framework keeps one. */
+  names?: string;
 }
 
-/** `attnzoo export <preset|folder> --format safetensors --out file.safetensors`. */
+/** The weights file of a folder written by `export --names hf`, as transformers names it. */
+export const HF_WEIGHTS_FILE = 'model.safetensors';
+
+/**
+ * `attnzoo export <preset|folder> --format safetensors --out file.safetensors`; with `--names hf`,
+ * `--out` is a folder (model.safetensors, config.json, preprocessor_config.json) that transformers'
+ * `from_pretrained` reads.
+ */
 export async function exportPreset(o: ExportOptions) {
   await chooseBackend(o.backend ?? 'cpu');
   if (existsSync(o.out) && !o.overwrite)
@@ -78,11 +88,18 @@ export async function exportPreset(o: ExportOptions) {
     );
   const preset = await loadPresetSource(o.source);
   try {
-    const bytes = exportPresetSafetensors(preset, { dtype: o.dtype });
-    await writeFileAtomic(o.out, bytes, o.overwrite);
+    const naming = o.names === undefined ? undefined : weightNaming(preset.config, o.names);
+    const bytes = exportPresetSafetensors(preset, { dtype: o.dtype, names: o.names });
+    if (naming) {
+      const files: Record<string, Uint8Array> = { [HF_WEIGHTS_FILE]: bytes };
+      for (const [name, text] of Object.entries(naming.companionFiles?.() ?? {}))
+        files[name] = new TextEncoder().encode(text);
+      await writeFolderAtomic(o.out, files, { overwrite: o.overwrite });
+    } else await writeFileAtomic(o.out, bytes, o.overwrite);
     const tensors = preset.model.weights.length;
     return {
       out: resolve(o.out),
+      ...(o.names ? { names: o.names } : {}),
       bytes: bytes.byteLength,
       tensors,
       dtype: o.dtype,
@@ -111,13 +128,20 @@ export async function importPreset(o: ImportOptions) {
       'exists',
       `${resolve(o.out)} already exists: pass --overwrite to replace it, or choose another --out.`,
     );
-  const info = await stat(o.file).catch(() => undefined);
-  if (!info?.isFile()) throw new PresetError('not-found', `${o.file} is not a file: check the path.`);
-  const bytes = new Uint8Array(await readFile(o.file));
+  let info = await stat(o.file).catch(() => undefined);
+  // A folder written by `export --names hf` (or by transformers' save_pretrained) holds model.safetensors.
+  const file = info?.isDirectory() ? join(o.file, HF_WEIGHTS_FILE) : o.file;
+  if (file !== o.file) info = await stat(file).catch(() => undefined);
+  if (!info?.isFile())
+    throw new PresetError(
+      'not-found',
+      `${file} is not a file: check the path (a .safetensors file, or a folder holding ${HF_WEIGHTS_FILE}).`,
+    );
+  const bytes = new Uint8Array(await readFile(file));
   const preset = await loadPresetSource(o.into);
   try {
     const made = await presetFromSafetensors(preset, bytes, {
-      source: o.file,
+      source: file,
       name: o.name,
       float16: o.float16,
     });
@@ -159,7 +183,12 @@ export const exportCommand: Command = {
     'export <preset|folder> --format safetensors --out file.safetensors: the weights with their tfjs names, the config in the metadata',
   options: {
     format: { type: 'string', default: 'safetensors', description: 'the file format (safetensors)' },
-    out: { type: 'string', description: 'the file to write' },
+    out: { type: 'string', description: 'the file to write (with --names hf: the folder)' },
+    names: {
+      type: 'string',
+      description:
+        "hf: Hugging Face names and layouts (SDPA ViTs: transformers' ViTForImageClassification), written as a folder with its config.json",
+    },
     dtype: { type: 'string', default: 'float32', description: 'float32, float16 or bfloat16' },
     overwrite: { type: 'boolean', description: 'replace an existing --out file' },
     backend: { type: 'string', default: 'cpu', description: 'tfjs backend used to read the weights' },
@@ -177,11 +206,12 @@ export const exportCommand: Command = {
       dtype,
       overwrite: Boolean(v.overwrite),
       backend: v.backend as string | undefined,
+      ...(v.names !== undefined ? { names: String(v.names) } : {}),
     });
     if (v.json) console.log(JSON.stringify(r, null, 2));
     else
       console.log(
-        `wrote ${r.tensors} tensors (${r.dtype}, ${megabytes(r.bytes)}) of ${r.preset ?? source} to ${r.out}`,
+        `wrote ${r.tensors} tensors (${r.dtype}, ${megabytes(r.bytes)}${r.names ? `, ${r.names} names` : ''}) of ${r.preset ?? source} to ${r.out}`,
       );
   },
 };
@@ -189,7 +219,7 @@ export const exportCommand: Command = {
 export const importCommand: Command = {
   path: ['import'],
   summary:
-    'import <file.safetensors> --into <preset|folder> --out <folder>: a new preset with the weights of a safetensors file',
+    'import <file.safetensors|folder> --into <preset|folder> --out <folder>: a new preset with the weights of a safetensors file (tfjs or Hugging Face names)',
   options: {
     into: {
       type: 'string',
