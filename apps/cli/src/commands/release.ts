@@ -154,7 +154,7 @@ const trainOptions: Record<string, OptionSpec> = {
   backbone: { type: 'string', families: VIT, description: 'smoke runs: width=16,depth=1,... changed' },
   'time-limit-minutes': {
     type: 'string',
-    families: VIT,
+    families: VIT_TRANSLATOR,
     description: 'stop after the last epoch that ends in time (exit 75, checkpoint kept; then --resume)',
   },
   tokenizer: { type: 'string', families: TEXT, description: 'tokenizer.model for a raw archive' },

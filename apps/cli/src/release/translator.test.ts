@@ -200,4 +200,95 @@ describe('attnzoo release for the translator, end to end on the CPU with tiny li
       stderr.mockRestore();
     }
   });
+  it('release train --time-limit-minutes pauses a translator schedule (exit 75) and --resume finishes it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'attnzoo-s2s-pause-'));
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const tok = join(dir, 'tok');
+      expect(
+        await main([
+          'release',
+          'train-tokenizer',
+          'translator',
+          '--data',
+          ANKI_ZIP,
+          '--out',
+          tok,
+          '--vocab',
+          '200',
+          '--limit',
+          '600',
+        ]),
+      ).toBe(0);
+      const data = join(dir, 'data.s2s');
+      expect(
+        await main([
+          'release',
+          'pretokenize',
+          'translator',
+          '--data',
+          ANKI_ZIP,
+          '--tokenizer',
+          join(tok, 'tokenizer.model'),
+          '--out',
+          data,
+          '--limit',
+          '600',
+          '--source-length',
+          '10',
+          '--target-length',
+          '12',
+        ]),
+      ).toBe(0);
+      const tiny = ['--width', '16', '--feedForwardWidth', '16', '--numHeads', '2', '--encoderLayers', '1'];
+      // --time-limit-minutes: a fixed schedule across calls; paused after the epoch that ends past
+      // the limit (exit 75, checkpoint kept, no release yet), finished by the same command + --resume.
+      const paused = join(dir, 'paused');
+      const pausable = (...extra: string[]) =>
+        main([
+          'release',
+          'train',
+          'translator-en-es-sdpa',
+          '--data',
+          data,
+          '--out',
+          paused,
+          '--epochs',
+          '3',
+          '--train-limit',
+          '64',
+          '--test-limit',
+          '4',
+          '--bleu-sentences',
+          '2',
+          '--beam',
+          '1',
+          ...tiny,
+          '--decoderLayers',
+          '1',
+          '--batch-size',
+          '32',
+          '--backend',
+          'cpu',
+          '--checkpoints',
+          join(dir, 'ckpt-paused'),
+          '--summary',
+          join(dir, 'paused.json'),
+          ...extra,
+        ]);
+      expect(await pausable('--time-limit-minutes', '0.0001')).toBe(75);
+      expect(existsSync(join(dir, 'ckpt-paused', 'last.json'))).toBe(true);
+      expect(existsSync(`${paused}.tar`)).toBe(false);
+      expect(await pausable('--resume')).toBe(0);
+      expect(JSON.parse(await fs.readFile(join(dir, 'paused.json'), 'utf8')).epochs).toBe(3);
+      expect(await pausable('--time-limit-minutes', '1', '--minutes', '1')).toBe(1);
+      expect(errors.mock.calls.flat().join('\n')).toContain('pass one of them');
+    } finally {
+      stderr.mockRestore();
+      errors.mockRestore();
+      log.mockRestore();
+    }
+  });
 });

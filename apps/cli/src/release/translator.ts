@@ -28,7 +28,7 @@ import {
   writePretokenized,
 } from '@attnzoo/seq2seq-translator/node';
 import { SentencePieceTokenizer, trainSentencePiece } from '@attnzoo/tokenizer/node';
-import { type EpochLogs, progressBar } from '@attnzoo/train';
+import { type EpochLogs, pauseAtTimeLimit, progressBar } from '@attnzoo/train';
 import { DiskCheckpointStore } from '@attnzoo/train/node';
 import { chooseBackend as selectFor } from '../backend';
 import { benchTrainBatches } from '../commands/bench-translator-train';
@@ -192,6 +192,17 @@ export async function trainRelease(args: ReleaseArgs) {
   const resume = args.options.resume !== undefined;
   if (resume && !checkpointDir)
     throw new Error('--resume needs --checkpoints <dir> (where the run was saved).');
+  // A fixed schedule split across calls: pause after the last epoch that ends in time (exit 75,
+  // checkpoint kept), go on with --resume. --minutes instead shrinks the schedule to one call.
+  const timeLimitMinutes = args.options['time-limit-minutes']
+    ? numberOption(args, 'time-limit-minutes', 0)
+    : undefined;
+  if (timeLimitMinutes !== undefined && !checkpointDir)
+    throw new Error('--time-limit-minutes needs --checkpoints <dir> (where the run is saved each epoch).');
+  if (timeLimitMinutes !== undefined && args.options.minutes)
+    throw new Error(
+      '--time-limit-minutes splits a fixed schedule across calls; --minutes shrinks it to one call: pass one of them.',
+    );
   const t0 = performance.now();
   const history: EpochLogs[] = [];
   const fitted = await fitTranslator(translator, {
@@ -217,6 +228,9 @@ export async function trainRelease(args: ReleaseArgs) {
     timeBudgetSeconds: args.options.minutes ? numberOption(args, 'minutes', 0) * 60 : undefined,
     widthMultiple: args.options['width-multiple'] ? numberOption(args, 'width-multiple', 1) : undefined,
     callbacks: [
+      ...(timeLimitMinutes !== undefined
+        ? [pauseAtTimeLimit({ limitSeconds: timeLimitMinutes * 60, startedAt: t0 })]
+        : []),
       progressBar({ every: 50, write: (s) => process.stderr.write(s) }),
       {
         onEpochEnd(logs) {
