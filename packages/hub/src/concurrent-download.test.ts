@@ -12,6 +12,7 @@ import { metadataFor, tinyEncoder, useCpu } from './testing/models';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 // node with tsx's loader (not the tsx CLI, whose second process a SIGKILL would leave running)
+// and the sources of sibling packages (@attnzoo/download), as in the tests, not their dist/
 const tsxLoader = pathToFileURL(join(here, '../../../node_modules/tsx/dist/loader.mjs')).href;
 
 let root: string;
@@ -75,7 +76,14 @@ function child(cacheDir: string, onDownloading?: (kill: () => void) => void): Pr
   return new Promise((resolve, reject) => {
     const p = spawn(
       process.execPath,
-      ['--import', tsxLoader, join(here, 'testing', 'download-child.ts'), base, cacheDir],
+      [
+        '--conditions=@attnzoo/source',
+        '--import',
+        tsxLoader,
+        join(here, 'testing', 'download-child.ts'),
+        base,
+        cacheDir,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -1,14 +1,10 @@
+import { isLoopbackHost } from '@attnzoo/download/url';
 import { PresetError } from './errors';
 
-/**
- * Which URLs a preset may come from. Plain http is allowed only to this machine (a test server,
- * a local mirror): anywhere else a network attacker could swap the files before the manifest pin
- * is checked, and a redirect could lead to an internal address.
- */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
+// Which URLs a preset may come from. Plain http is allowed only to this machine (a test server,
+// a local mirror): anywhere else a network attacker could swap the files before the manifest pin
+// is checked, and a redirect could lead to an internal address.
+export { isLoopbackHost };
 
 /** Throws `unsafe-url` unless `url` is https:, file: (when `allowFile`), or http: to a loopback host. */
 export function checkPresetUrl(url: string, what = url, allowFile = false): URL {

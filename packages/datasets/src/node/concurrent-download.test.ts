@@ -11,6 +11,7 @@ import { tempDir } from '../testing/helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // node with tsx's loader (not the tsx CLI, whose second process a SIGKILL would leave running)
+// and the sources of sibling packages (@attnzoo/download), as in the tests, not their dist/
 const tsxLoader = pathToFileURL(join(here, '../../../../node_modules/tsx/dist/loader.mjs')).href;
 const FILE = 'cifar-10-binary.tar.gz';
 const body = randomBytes(256 * 1024);
@@ -61,7 +62,15 @@ function child(cacheDir: string, onDownloading?: (kill: () => void) => void): Pr
   return new Promise((resolve, reject) => {
     const p = spawn(
       process.execPath,
-      ['--import', tsxLoader, join(here, '..', 'testing', 'fetch-child.ts'), url, cacheDir, sha256],
+      [
+        '--conditions=@attnzoo/source',
+        '--import',
+        tsxLoader,
+        join(here, '..', 'testing', 'fetch-child.ts'),
+        url,
+        cacheDir,
+        sha256,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -1,12 +1,21 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { basename, dirname } from 'node:path';
+import {
+  claimPartial,
+  hashFile,
+  isLoopbackHost,
+  ownTemp,
+  releasePartial,
+  sweepDeadPartials,
+} from '@attnzoo/download';
 import { DatasetError } from '../errors';
 import { datasetLimits } from '../limits';
-import { claimPartial, ownTemp, releasePartial, sweepDeadPartials } from './partial-files';
+
+/** The suffix of this package's resumable leftovers (`<file>.part`), kept so older caches resume. */
+const PART = '.part';
 
 export interface DownloadProgress {
   file: string;
@@ -37,18 +46,6 @@ export interface DownloadResult {
   bytes: number;
 }
 
-export async function hashFile(path: string): Promise<{ sha256: string; md5: string; bytes: number }> {
-  const s = createHash('sha256');
-  const m = createHash('md5');
-  let bytes = 0;
-  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    s.update(c as Buffer);
-    m.update(c as Buffer);
-    bytes += (c as Buffer).length;
-  }
-  return { sha256: s.digest('hex'), md5: m.digest('hex'), bytes };
-}
-
 type Attempt = { status: 'complete' } | { status: 'partial'; reason: string } | { status: 'restart' };
 
 function fmt(n: number): string {
@@ -72,17 +69,12 @@ function progressBar(name: string): (p: DownloadProgress) => void {
   };
 }
 
-function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
-
 /**
  * Why a redirect from `from` to `to` is refused, or undefined when it is followed: it may not trade
  * https for plain http (except to this machine), where the bytes could be swapped on the way.
  */
 export function redirectRefusal(from: URL, to: URL): DatasetError | undefined {
-  if (from.protocol === 'https:' && to.protocol === 'http:' && !isLoopback(to.hostname)) {
+  if (from.protocol === 'https:' && to.protocol === 'http:' && !isLoopbackHost(to.hostname)) {
     return new DatasetError(
       'DOWNLOAD_FAILED',
       `${from.href} redirected to plain-http ${to.href}: refusing the downgrade; download the file yourself and pass --source`,
@@ -248,10 +240,10 @@ export async function downloadFile(
   if (urls.length === 0)
     throw new DatasetError('DOWNLOAD_FAILED', `${name} has no download URL; pass a local source (--source)`);
   await mkdir(dirname(dest), { recursive: true });
-  await sweepDeadPartials(dirname(dest));
-  const shared = `${dest}.part`;
+  await sweepDeadPartials(dirname(dest), PART);
+  const shared = `${dest}${PART}`;
   // This process's own partial file: several processes may download the same file at once.
-  const part = await claimPartial(dest);
+  const part = await claimPartial(dest, PART);
   const bar = opts.progressBar !== false && process.stderr.isTTY ? progressBar(name) : null;
   const retries = opts.retries ?? 4;
   const maxBytes = opts.size ?? datasetLimits().maxDownloadBytes;
@@ -284,7 +276,7 @@ export async function downloadFile(
         }
         if (e instanceof DatasetError && e.code === 'WRITE_FAILED') {
           // another mirror would fail the same way: stop, keeping what arrived for the next run
-          await releasePartial(part, dest);
+          await releasePartial(part, dest, PART);
           throw e;
         }
         errors.push((e as Error).message);
@@ -298,7 +290,7 @@ export async function downloadFile(
     if (complete) break;
   }
   if (!complete) {
-    await releasePartial(part, dest);
+    await releasePartial(part, dest, PART);
     throw new DatasetError(
       'DOWNLOAD_FAILED',
       `could not download ${name} (${errors.join('; ')}); the partial file ${shared} is kept and will be resumed next time, or pass a local source (--source)`,

@@ -1,7 +1,8 @@
 // The disk cache of URL presets and their resumable, verified downloads.
-import { createReadStream, existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { claimPartial, hashFile, ownTemp, releasePartial, sweepDeadPartials } from '@attnzoo/download';
 import { errorMessage, PresetError } from '../errors';
 import {
   MANIFEST_FILE,
@@ -11,7 +12,6 @@ import {
   sha256Hex,
   verifyFile,
 } from '../manifest';
-import { claimPartial, ownTemp, releasePartial, sweepDeadPartials } from '../partial-files';
 import {
   checkManifestPin,
   checkPresetSize,
@@ -43,17 +43,10 @@ export async function cacheFolderFor(base: string, cacheDir: string): Promise<st
   return join(cacheDir, 'presets', `${readable}-${hash}`);
 }
 
-async function fileSha256(path: string): Promise<string> {
-  const { createHash } = await import('node:crypto');
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 async function fileMatches(path: string, entry: ManifestEntry): Promise<boolean> {
   const stat = await fs.stat(path).catch(() => undefined);
   if (!stat?.isFile() || stat.size !== entry.size) return false;
-  return (await fileSha256(path)) === entry.sha256;
+  return (await hashFile(path)).sha256 === entry.sha256;
 }
 
 class RetryableError extends PresetError {}
