@@ -1,4 +1,6 @@
-// Node-only: downloads into a cache shared by several processes (used by @attnzoo/hub and @attnzoo/datasets).
+// Node: downloads into a cache shared by several processes (used by @attnzoo/hub and @attnzoo/datasets).
+export * from './browser';
+export { type DownloadProgress, downloadVerified, type VerifiedDownloadOptions } from './download';
 export { type FileHash, hashFile } from './file-hash';
 export {
   claimPartial,
@@ -7,4 +9,3 @@ export {
   releasePartial,
   sweepDeadPartials,
 } from './partial-files';
-export { isLoopbackHost } from './url';
