@@ -1,17 +1,15 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { type ChildRun, runChild } from '@attnzoo/fixtures/child';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadVerified } from './download';
 import { sweepDeadPartials } from './partial-files';
 import { type Served, serveFiles } from './testing/server';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-// node with tsx's loader (not the tsx CLI, whose second process a SIGKILL would leave running)
-const tsxLoader = pathToFileURL(join(here, '../../../node_modules/tsx/dist/loader.mjs')).href;
 const body = randomBytes(256 * 1024);
 const sha256 = createHash('sha256').update(body).digest('hex');
 
@@ -39,33 +37,9 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-type ChildRun = { code: number | null; signal: NodeJS.Signals | null; out: string; err: string };
-
 /** Runs a downloading child; `onDownloading` is called once its first bytes arrived. */
-function child(dest: string, onDownloading?: (kill: () => void) => void): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(
-      process.execPath,
-      ['--import', tsxLoader, join(here, 'testing', 'download-child.ts'), `${srv.url}f.bin`, dest, sha256],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      if (onDownloading && out.includes('DOWNLOADING')) {
-        const once = onDownloading;
-        onDownloading = undefined;
-        once(() => p.kill('SIGKILL'));
-      }
-    });
-    p.stderr.on('data', (d) => {
-      err += d;
-    });
-    p.on('error', reject);
-    p.on('exit', (code, signal) => resolve({ code, signal, out, err }));
-  });
-}
+const child = (dest: string, onDownloading?: (kill: () => void) => void) =>
+  runChild(join(here, 'testing', 'download-child.ts'), [`${srv.url}f.bin`, dest, sha256], onDownloading);
 
 describe('several processes downloading the same file at once', () => {
   it('end with one verified copy and no error, even when one of them is killed mid-download', async () => {
