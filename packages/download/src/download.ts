@@ -43,7 +43,7 @@ export interface VerifiedDownloadOptions {
   isCallerError?: (error: unknown) => boolean;
 }
 
-/** How many of a failed attempt's kind are worth another try on the same URL. */
+/** Failures worth another try on the same URL (the next attempt resumes where this one stopped). */
 const RETRYABLE = new Set(['network', 'truncated', 'restart']);
 
 /**
