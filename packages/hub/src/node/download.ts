@@ -105,6 +105,7 @@ function presetDownloadError(
         })
       );
     case 'size':
+      // throws the truncated or checksum PresetError a short or long file gets everywhere in hub
       checkFileSize(name, e.received ?? 0, entry, url);
       return e;
     case 'checksum':
