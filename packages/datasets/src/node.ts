@@ -1,4 +1,6 @@
 // Node-only entry: file system, cache, downloads. Re-exports the browser-safe core.
+
+export { hashFile } from '@attnzoo/download';
 export * from './index';
 export { cachePath, resolveCacheDir } from './node/cache';
 export {
@@ -6,7 +8,6 @@ export {
   type DownloadProgress,
   type DownloadResult,
   downloadFile,
-  hashFile,
 } from './node/download';
 export { archiveEntries, directoryEntries, locateInSource, nodeGunzip } from './node/files';
 export {

@@ -1,18 +1,16 @@
-import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { type ChildRun, runChild } from '@attnzoo/fixtures/child';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST_FILE, parseManifest, sha256Hex } from './manifest';
 import { cacheFolderFor, downloadPreset, save } from './node';
 import { metadataFor, tinyEncoder, useCpu } from './testing/models';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-// node with tsx's loader (not the tsx CLI, whose second process a SIGKILL would leave running)
-const tsxLoader = pathToFileURL(join(here, '../../../node_modules/tsx/dist/loader.mjs')).href;
 
 let root: string;
 let server: Server;
@@ -68,33 +66,9 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-type ChildRun = { code: number | null; signal: NodeJS.Signals | null; out: string; err: string };
-
 /** Runs a downloading child; `onDownloading` is called once its first weight bytes arrived. */
-function child(cacheDir: string, onDownloading?: (kill: () => void) => void): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(
-      process.execPath,
-      ['--import', tsxLoader, join(here, 'testing', 'download-child.ts'), base, cacheDir],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    let told = false;
-    p.stdout.on('data', (d) => {
-      out += d;
-      if (onDownloading && !told && out.includes('DOWNLOADING')) {
-        told = true;
-        onDownloading(() => p.kill('SIGKILL'));
-      }
-    });
-    p.stderr.on('data', (d) => {
-      err += d;
-    });
-    p.on('error', reject);
-    p.on('exit', (code, signal) => resolve({ code, signal, out, err }));
-  });
-}
+const child = (cacheDir: string, onDownloading?: (kill: () => void) => void) =>
+  runChild(join(here, 'testing', 'download-child.ts'), [base, cacheDir], onDownloading);
 
 async function verifyFolder(folder: string): Promise<string[]> {
   const manifest = parseManifest(new Uint8Array(await fs.readFile(join(folder, MANIFEST_FILE))), folder);

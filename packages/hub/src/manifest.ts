@@ -143,13 +143,15 @@ export async function verifyFile(
 ): Promise<void> {
   checkFileSize(name, bytes.byteLength, entry, where);
   const actual = await sha256Hex(bytes);
-  if (actual !== entry.sha256) {
-    throw new PresetError(
-      'checksum',
-      `Checksum mismatch for ${name} in ${where}: sha256 ${actual}, the manifest says ${entry.sha256}. ` +
-        'The file is corrupted or was modified; fetch or save the preset again.',
-    );
-  }
+  if (actual !== entry.sha256) throw checksumMismatch(name, where, actual, entry.sha256);
+}
+
+export function checksumMismatch(name: string, where: string, actual: string, expected: string): PresetError {
+  return new PresetError(
+    'checksum',
+    `Checksum mismatch for ${name} in ${where}: sha256 ${actual}, the manifest says ${expected}. ` +
+      'The file is corrupted or was modified; fetch or save the preset again.',
+  );
 }
 
 /**

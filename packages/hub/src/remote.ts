@@ -1,3 +1,4 @@
+import type { FetchLike } from '@attnzoo/download/browser';
 import { PresetError } from './errors';
 import {
   checkPresetPath,
@@ -23,10 +24,7 @@ export interface ProgressEvent {
 
 export type ProgressCallback = (event: ProgressEvent) => void;
 
-export type FetchLike = (
-  url: string,
-  init?: { headers?: Record<string, string>; signal?: AbortSignal },
-) => Promise<Response>;
+export type { FetchLike };
 
 /** A URL preset folder with `{revision}` filled in; always ends with '/'. */
 export function presetBaseUrl(url: string, revision?: string): string {
@@ -52,7 +50,7 @@ export function isHttpUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
 }
 
-export function httpError(url: string, response: Response): PresetError {
+export function httpError(url: string, response: { status?: number; statusText?: string }): PresetError {
   if (response.status === 404) {
     return new PresetError(
       'not-found',

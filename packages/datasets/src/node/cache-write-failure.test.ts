@@ -7,33 +7,22 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { downloadFile } from '../node';
 import { tempDir } from '../testing/helpers';
 
-// The next write stream opened on a path containing `failOn.part` fails once its first bytes
-// arrive, as on a full disk (ENOSPC): injected, since a test running as root cannot make a folder
-// read-only or small.
+// The next file opened for writing on a path containing `failOn.part` fails at its first write,
+// as on a full disk (ENOSPC): injected, since a test running as root cannot make a folder read-only
+// or small. (What the shared downloader keeps and resumes after such a failure is tested in
+// @attnzoo/download; this test covers this package's error.)
 const failOn: { part?: string } = {};
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
-  const createWriteStream = ((path: string, opts?: object) => {
-    const stream = real.createWriteStream(path, opts as never);
-    if (failOn.part && String(path).includes(failOn.part)) {
-      failOn.part = undefined;
-      const write = stream.write.bind(stream);
-      let first = true;
-      stream.write = ((chunk: Uint8Array) => {
-        if (!first) return false; // the disk is full: nothing more lands
-        first = false;
-        // half the chunk reaches the disk, then the disk is full
-        write(chunk.subarray(0, chunk.length >> 1), () =>
-          stream.destroy(
-            Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }),
-          ),
-        );
-        return false;
-      }) as typeof stream.write;
-    }
-    return stream;
-  }) as typeof real.createWriteStream;
-  return { ...real, createWriteStream, default: { ...real, createWriteStream } };
+  const open = async (path: string, flags?: string, mode?: number) => {
+    const handle = await real.promises.open(path, flags, mode);
+    if (!failOn.part || !String(path).includes(failOn.part)) return handle;
+    failOn.part = undefined;
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    return Object.assign(handle, { write: () => Promise.reject(enospc) });
+  };
+  const promises = { ...real.promises, open };
+  return { ...real, promises, default: { ...real, promises } };
 });
 
 const files = { 'a.bin': randomBytes(50_000), 'b.bin': randomBytes(300_000) };
@@ -64,7 +53,7 @@ afterAll(async () => {
 });
 
 describe('a cache write that fails part-way', () => {
-  it('disk full: a WRITE_FAILED error with the fix, cached files untouched, the next run resumes', async () => {
+  it('disk full: a WRITE_FAILED error with the fix, cached files untouched, the next run completes', async () => {
     const folder = join(tmp.dir, 'cache');
     const a = join(folder, 'a.bin');
     const b = join(folder, 'b.bin');
@@ -82,13 +71,7 @@ describe('a cache write that fails part-way', () => {
     expect(sha(readFileSync(a))).toBe(sha(files['a.bin']));
     expect(existsSync(b)).toBe(false);
     expect(readdirSync(folder).sort()).toEqual(['a.bin', 'a.bin.sha256', 'b.bin.part']);
-    const resumedFrom: number[] = [];
-    await downloadFile(urls, b, {
-      sha256: sha(files['b.bin']),
-      progressBar: false,
-      onProgress: (p) => resumedFrom.push(p.resumedFrom),
-    });
-    expect(resumedFrom[0]).toBeGreaterThan(0);
+    await downloadFile(urls, b, { sha256: sha(files['b.bin']), progressBar: false });
     expect(sha(readFileSync(b))).toBe(sha(files['b.bin']));
   });
 });

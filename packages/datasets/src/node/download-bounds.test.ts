@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_DATASET_LIMITS, downloadFile, setDatasetLimits } from '../node';
 import { tempDir } from '../testing/helpers';
-import { redirectRefusal } from './download';
 
 let tmp: ReturnType<typeof tempDir>;
 let server: Server | undefined;
@@ -89,15 +88,5 @@ describe('redirects', () => {
       code: 'DOWNLOAD_FAILED',
       message: expect.stringContaining('too many redirects'),
     });
-  });
-
-  it('https may not be traded for plain http, except to this machine', () => {
-    const from = new URL('https://example.org/a.tar.gz');
-    expect(redirectRefusal(from, new URL('http://mirror.example.org/a.tar.gz'))?.message).toMatch(
-      /redirected to plain-http http:\/\/mirror\.example\.org\/a\.tar\.gz: refusing the downgrade/,
-    );
-    expect(redirectRefusal(from, new URL('https://mirror.example.org/a.tar.gz'))).toBeUndefined();
-    expect(redirectRefusal(from, new URL('http://127.0.0.1:8080/a.tar.gz'))).toBeUndefined();
-    expect(redirectRefusal(new URL('http://example.org/'), new URL('http://example.net/'))).toBeUndefined();
   });
 });

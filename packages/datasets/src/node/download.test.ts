@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -119,6 +120,20 @@ describe('downloads against a loopback server', () => {
     await downloadFile([`${srv.url}f.bin`], dest, { sha256: sha256(body), progressBar: false });
     expect(srv.requests[0].range).toBe('bytes=20000-');
     expect(readFileSync(dest).equals(body)).toBe(true);
+  });
+
+  it('continues the partial file of a process that was killed mid-download', async () => {
+    const body = randomBytes(50_000);
+    srv = await serve({ 'f.bin': body });
+    const dest = join(tmp.dir, 'f.bin');
+    // the pid of a process that has exited: its own partial file is adopted as the .part leftover
+    const dead = Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout,
+    );
+    writeFileSync(`${dest}.part-${dead}-0123abcd`, body.subarray(0, 30_000));
+    await downloadFile([`${srv.url}f.bin`], dest, { sha256: sha256(body), progressBar: false });
+    expect(srv.requests[0].range).toBe('bytes=30000-');
+    expect(readdirSync(tmp.dir).sort()).toEqual(['f.bin', 'f.bin.sha256']);
   });
 
   it('checksum mismatch: a clear error and nothing left in the cache', async () => {

@@ -1,17 +1,25 @@
 // The disk cache of URL presets and their resumable, verified downloads.
-import { createReadStream, existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { errorMessage, PresetError } from '../errors';
 import {
+  DownloadError,
+  downloadVerified,
+  errorMessage,
+  hashFile,
+  ownTemp,
+  sweepDeadPartials,
+} from '@attnzoo/download';
+import { PresetError } from '../errors';
+import {
+  checkFileSize,
+  checksumMismatch,
   MANIFEST_FILE,
   type ManifestEntry,
   type PresetManifest,
   parseManifest,
   sha256Hex,
-  verifyFile,
 } from '../manifest';
-import { claimPartial, ownTemp, releasePartial, sweepDeadPartials } from '../partial-files';
 import {
   checkManifestPin,
   checkPresetSize,
@@ -22,7 +30,7 @@ import {
   type ProgressCallback,
   presetFileUrl,
 } from '../remote';
-import { boundedFetch, checkPresetUrl } from '../url-policy';
+import { boundedFetch, checkPresetUrl, presetUrlError } from '../url-policy';
 import { writeError, writeFileSynced } from './save';
 
 /** `$ATTNZOO_CACHE`, else `$XDG_CACHE_HOME/attnzoo`, else `~/.cache/attnzoo`. */
@@ -43,104 +51,67 @@ export async function cacheFolderFor(base: string, cacheDir: string): Promise<st
   return join(cacheDir, 'presets', `${readable}-${hash}`);
 }
 
-async function fileSha256(path: string): Promise<string> {
-  const { createHash } = await import('node:crypto');
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 async function fileMatches(path: string, entry: ManifestEntry): Promise<boolean> {
   const stat = await fs.stat(path).catch(() => undefined);
   if (!stat?.isFile() || stat.size !== entry.size) return false;
-  return (await fileSha256(path)) === entry.sha256;
+  return (await hashFile(path)).sha256 === entry.sha256;
 }
 
-class RetryableError extends PresetError {}
-
-async function downloadOnce(
-  fetchFn: FetchLike,
+/** The PresetError a failed download of one preset file ends in, in hub's words. */
+function presetDownloadError(
+  error: unknown,
   url: string,
-  partial: string,
+  dest: string,
   name: string,
   entry: ManifestEntry,
-  progress?: ProgressCallback,
-): Promise<void> {
-  let have = (await fs.stat(partial).catch(() => undefined))?.size ?? 0;
-  if (have > entry.size) {
-    await fs.rm(partial, { force: true });
-    have = 0;
-  }
-  if (have === entry.size) return;
-  let response: Response;
-  try {
-    response = await fetchFn(url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : undefined);
-  } catch (error) {
-    if (error instanceof PresetError) throw error;
-    throw new RetryableError('download', `Cannot fetch ${url}: ${errorMessage(error)}.`, { cause: error });
-  }
-  if (response.status === 416) {
-    await response.body?.cancel();
-    await fs.rm(partial, { force: true });
-    throw new RetryableError('download', `${url} refused to resume the download: starting again.`);
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    const error = httpError(url, response);
-    if (response.status >= 500 || response.status === 429)
-      throw new RetryableError(error.code, error.message);
-    throw error;
-  }
-  const start = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '');
-  const append = response.status === 206 && start !== null && Number(start[1]) === have;
-  if (!append) have = 0; // the server sent the whole file
-  const cacheWrite = (error: unknown) =>
-    writeError(
-      error,
-      `Writing ${name} into the cache (${dirname(partial)})`,
-      'the files already cached are unchanged',
-    );
-  const handle = await fs.open(partial, append ? 'a' : 'w').catch((error) => {
-    throw cacheWrite(error) ?? error;
-  });
-  let loaded = have;
-  try {
-    if (response.body) {
-      const reader = response.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (loaded + value.byteLength > entry.size) {
-          await reader.cancel();
-          throw new PresetError(
-            'checksum',
-            `${url} sent more than the ${entry.size} bytes the manifest lists for ${name}: the file on the server changed; nothing was used.`,
-          );
-        }
-        await handle.write(value);
-        loaded += value.byteLength;
-        progress?.({ file: name, loaded, total: entry.size, phase: 'download' });
-      }
-    }
-    await handle.sync();
-  } catch (error) {
-    if (error instanceof PresetError) throw error;
-    const failedWrite = cacheWrite(error);
-    if (failedWrite) throw failedWrite;
-    throw new RetryableError(
-      'truncated',
-      `The download of ${name} from ${url} broke after ${loaded} of ${entry.size} bytes (${errorMessage(error)}); ` +
-        'run again to resume it.',
-      { cause: error },
-    );
-  } finally {
-    await handle.close();
-  }
-  if (loaded < entry.size) {
-    throw new RetryableError(
-      'truncated',
-      `The download of ${name} from ${url} ended after ${loaded} of ${entry.size} bytes; run again to resume it.`,
-    );
+): unknown {
+  if (!(error instanceof DownloadError)) return error;
+  // when every attempt failed, the last one says what to do
+  const e = error.kind === 'failed' ? (error.failures?.at(-1) ?? error) : error;
+  switch (e.kind) {
+    case 'http':
+      return httpError(url, e);
+    case 'network':
+      return new PresetError('download', `Cannot fetch ${url}: ${errorMessage(e.cause)}.`, { cause: e });
+    case 'restart':
+      return new PresetError('download', `${url} refused to resume the download: starting again.`, {
+        cause: e,
+      });
+    case 'truncated':
+      return new PresetError(
+        'truncated',
+        e.cause === undefined
+          ? `The download of ${name} from ${url} ended after ${e.received} of ${entry.size} bytes; run again to resume it.`
+          : `The download of ${name} from ${url} broke after ${e.received} of ${entry.size} bytes (${errorMessage(e.cause)}); ` +
+              'run again to resume it.',
+        { cause: e },
+      );
+    case 'too-large':
+      return new PresetError(
+        'checksum',
+        `${url} ${e.announced ? `announces ${e.received} bytes for ${name}, more than the ${entry.size} bytes the manifest lists` : `sent more than the ${entry.size} bytes the manifest lists for ${name}`}: ` +
+          'the file on the server changed; nothing was used.',
+        { cause: e },
+      );
+    case 'write':
+      return (
+        writeError(
+          e.cause,
+          `Writing ${name} into the cache (${dirname(dest)})`,
+          'the files already cached are unchanged',
+        ) ??
+        new PresetError('write', `Writing ${name} into the cache (${dirname(dest)}) failed: ${e.message}.`, {
+          cause: e,
+        })
+      );
+    case 'size':
+      // throws the truncated or checksum PresetError a short or long file gets everywhere in hub
+      checkFileSize(name, e.received ?? 0, entry, url);
+      return e;
+    case 'checksum':
+      return checksumMismatch(name, url, String(e.actual), entry.sha256);
+    default:
+      return presetUrlError(e);
   }
 }
 
@@ -157,37 +128,21 @@ export async function downloadFile(
   entry: ManifestEntry,
   options: { fetch?: FetchLike; progress?: ProgressCallback; retries?: number } = {},
 ): Promise<void> {
-  const fetchFn: FetchLike = options.fetch ?? boundedFetch();
-  await fs.mkdir(dirname(dest), { recursive: true });
-  const partial = await claimPartial(dest);
-  const retries = options.retries ?? 2;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await downloadOnce(fetchFn, url, partial, name, entry, options.progress);
-      break;
-    } catch (error) {
-      if (!(error instanceof RetryableError) || attempt >= retries) {
-        if (error instanceof PresetError && !(error instanceof RetryableError)) {
-          await fs.rm(partial, { force: true });
-        } else {
-          await releasePartial(partial, dest);
-        }
-        throw error instanceof RetryableError
-          ? new PresetError(error.code, error.message, { cause: error })
-          : error;
-      }
-      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
-    }
-  }
-  const bytes = new Uint8Array(await fs.readFile(partial));
   try {
-    await verifyFile(name, bytes, entry, url);
+    await downloadVerified({
+      urls: [url],
+      dest,
+      fetch: options.fetch ?? boundedFetch(),
+      size: entry.size,
+      sha256: entry.sha256,
+      retries: options.retries ?? 2,
+      isCallerError: (error) => error instanceof PresetError,
+      onProgress: (p) =>
+        options.progress?.({ file: name, loaded: p.received, total: entry.size, phase: 'download' }),
+    });
   } catch (error) {
-    await fs.rm(partial, { force: true });
-    throw error;
+    throw presetDownloadError(error, url, dest, name, entry);
   }
-  // Atomic: another process that finished the same file first put the same verified bytes there.
-  await fs.rename(partial, dest);
   options.progress?.({ file: name, loaded: entry.size, total: entry.size, phase: 'verified' });
 }
 
