@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { greyPng } from './grey-png';
 import { cli } from './testing/run-cli';
@@ -64,7 +65,12 @@ describe('attnzoo finetune / evaluate text-classifier on your own CSV', () => {
     expect(f.code, f.stderr).toBe(0);
     const r = JSON.parse(f.stdout);
     expect(r.newHead).toBe(true);
+    expect(r.tokenizer).toBeUndefined();
     expect([r.trainExamples, r.testExamples]).toEqual([72, 8]);
+    // Without --train-tokenizer the release's tokenizer is kept.
+    expect(await readFile(join(out, 'tokenizer.model'))).toEqual(
+      await readFile(join(TEXT_RELEASE, 'preset/tokenizer.model')),
+    );
     const e = await cli(
       ...['evaluate', 'text-classifier', '--from', out, '--data', data, '--text-column', 'review'],
       ...['--label-column', 'sentiment', '--backend', 'wasm', '--json'],
@@ -85,6 +91,44 @@ describe('attnzoo finetune / evaluate text-classifier on your own CSV', () => {
     });
     const plain = await cli('predict', 'text-classifier', '--from', out, '   ');
     expect(plain.stdout).toMatch(/warning: no text left after cleaning/);
+  }, 600_000);
+
+  it('--train-tokenizer: a new tokenizer of the asked vocabulary in the preset, a new token embedding, and the preset evaluates and predicts', async () => {
+    const data = join(dir, 'reviews-tok.csv');
+    await writeFile(data, reviewsCsv());
+    const out = join(dir, 'mine-tok');
+    const f = await cli(
+      ...['finetune', 'text-classifier', '--from', TEXT_RELEASE, '--data', data, '--text-column', 'review'],
+      ...['--label-column', 'sentiment', '--train-tokenizer', '--vocab', '48', '--epochs', '1'],
+      ...['--batch-size', '16', '--lr', '2e-3', '--backend', 'wasm', '--out', out],
+    );
+    expect(f.code, f.stderr).toBe(0);
+    expect(f.stderr).toMatch(
+      /trained a 48-piece SentencePiece tokenizer on 72 training texts .* the token embedding is re-initialised for it \(8000 → 48 rows\), the other pretrained weights are kept/,
+    );
+    const bytes = new Uint8Array(await readFile(join(out, 'tokenizer.model')));
+    expect(bytes).not.toEqual(new Uint8Array(await readFile(join(TEXT_RELEASE, 'preset/tokenizer.model'))));
+    const tok = await SentencePieceTokenizer.fromBytes(bytes);
+    expect(tok.vocabularySize).toBe(48);
+    tok.dispose();
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    expect(config.task.config.vocabularySize).toBe(48);
+    const e = await cli(
+      ...['evaluate', 'text-classifier', '--from', out, '--data', data, '--text-column', 'review'],
+      ...['--label-column', 'sentiment', '--backend', 'wasm', '--json'],
+    );
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).count).toBe(8);
+    const p = await cli('predict', 'text-classifier', '--from', out, '--json', 'a wonderful, moving film');
+    expect(p.code, p.stderr).toBe(0);
+    expect(['happy', 'unhappy']).toContain(JSON.parse(p.stdout)[0].label);
+    // Only the text classifier trains a tokenizer, and only on the user's own texts.
+    const vit = await cli(
+      ...['finetune', 'vit', '--from', VIT_RELEASE, '--data', data, '--train-tokenizer'],
+      ...['--out', join(dir, 'no-vit')],
+    );
+    expect(vit.code).not.toBe(0);
+    expect(vit.stderr).toMatch(/--train-tokenizer is an option of text-classifier, not of vit/);
   }, 600_000);
 
   it("evaluates a release on the user's labels by name, and refuses labels the model does not predict", async () => {

@@ -444,6 +444,16 @@ export const COMMANDS: Command[] = [
       'train-limit': { type: 'string', description: 'use this many training examples (a subset)' },
       'test-limit': { type: 'string', description: 'evaluate on this many test examples' },
       ...dataColumnOptions,
+      'train-tokenizer': {
+        type: 'boolean',
+        description:
+          "text-classifier, own texts: train a new SentencePiece tokenizer on the training texts (a new token embedding; default: keep the release's)",
+      },
+      vocab: {
+        type: 'string',
+        description:
+          "with --train-tokenizer: vocabulary size (default: the release's; fewer when the texts hold fewer pieces)",
+      },
       out: { type: 'string', description: 'the new preset folder (checkpoints go to <out>.checkpoints)' },
       name: { type: 'string', description: 'preset name in the card (default: the folder name)' },
       resume: { type: 'boolean', description: 'continue an interrupted run from <out>.checkpoints' },
@@ -472,6 +482,8 @@ export const COMMANDS: Command[] = [
         trainLimit: optionalInt(v['train-limit'], 'train-limit'),
         testLimit: optionalInt(v['test-limit'], 'test-limit'),
         columns: textColumns(v),
+        trainTokenizer: Boolean(v['train-tokenizer']),
+        vocab: optionalInt(v.vocab, 'vocab'),
         name: v.name as string | undefined,
         resume: Boolean(v.resume),
         overwrite: Boolean(v.overwrite),

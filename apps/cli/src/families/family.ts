@@ -22,6 +22,10 @@ export interface FinetuneSettings {
   name?: string;
   /** Own text data: the columns / keys of the text and the label. */
   columns?: TextColumns;
+  /** Own text data: train a new SentencePiece model on the training texts instead of keeping the release's. */
+  trainTokenizer?: boolean;
+  /** With trainTokenizer: the vocabulary size asked for (fewer when the texts hold fewer pieces). */
+  vocab?: number;
 }
 
 /** Columns of a user's own data: `--text-column`/`--label-column` (texts), `--source-column`/`--target-column` (pairs). */
@@ -44,6 +48,8 @@ export interface FinetuneResult {
   trainExamples: number;
   testExamples: number;
   newHead: boolean;
+  /** With --train-tokenizer: the new tokenizer's vocabulary (the token embedding was re-initialised for it). */
+  tokenizer?: { trained: true; vocabularySize: number; asked: number; embedding: 're-initialised' };
   metric: { name: string; value: number };
   history: EpochLogs[];
   seconds: number;
@@ -106,6 +112,8 @@ export interface ModelFamily {
   metric: string;
   /** The family's fine-tuning defaults (its package's FINETUNE_DEFAULTS). */
   finetuneDefaults: { batchSize: number; lr: number; weightDecay: number };
+  /** Whether `finetune --train-tokenizer` applies (text families that read the user's own texts). */
+  trainsTokenizer?: boolean;
   /** Checks `--data` before any model or backend is loaded (a usage error comes first). */
   checkData(value: string): void;
   finetune(c: RunContext, out: string): Promise<Trained>;

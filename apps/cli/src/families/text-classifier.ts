@@ -1,13 +1,21 @@
 // The text-classifier family in the attnzoo command: --data imdb, amazon, an archive or a
 // pre-tokenized file; predict on texts.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { labelledTextFormat, loadLabelledTexts } from '@attnzoo/datasets/node';
 import { savePreset } from '@attnzoo/hub/node';
 import {
+  cleanText,
   FINETUNE_DEFAULTS,
   FIT_DEFAULTS,
   loadTrainingData,
   spreadLimit,
   TextClassifier,
 } from '@attnzoo/text-classifier/node';
+import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
+import { trainSentencePiece } from '@attnzoo/tokenizer/node';
+import { UsageError } from '../command';
 import { presetFolder } from '../tasks/common';
 import { textData } from '../tasks/data';
 import {
@@ -22,6 +30,15 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
   const s = c.settings;
   const path = textData(s.data);
   let clf = await TextClassifier.fromPretrained(presetFolder(s.from));
+  let tokenizer: Trained['tokenizer'];
+  if (s.trainTokenizer) {
+    const asked = s.vocab ?? clf.config.vocabularySize;
+    const trained = await ownTokenizer(c, path, clf);
+    const swapped = await clf.withTokenizer(trained);
+    clf.dispose();
+    clf = swapped;
+    tokenizer = { trained: true, vocabularySize: trained.vocabularySize, asked, embedding: 're-initialised' };
+  }
   const data = await loadTrainingData(path, {
     preprocessor: clf.config.preprocessor,
     tokenizerBytes: clf.tokenizer.bytes,
@@ -62,9 +79,54 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
     trainExamples: tr.count,
     testExamples: te.count,
     newHead,
+    ...(tokenizer ? { tokenizer } : {}),
     metric: { name: 'accuracy', value },
     result,
   };
+}
+
+/** The split loadTrainingData makes of own data: the tokenizer learns from its training part only. */
+const OWN_SPLIT_SEED = 42;
+
+/**
+ * `--train-tokenizer`: a SentencePiece model trained on the training texts of the user's own file,
+ * cleaned as the preprocessor cleans them. It is kept with the checkpoints, so a resumed run
+ * continues with the same vocabulary its checkpoint's embedding was trained for.
+ */
+async function ownTokenizer(
+  c: RunContext,
+  path: string,
+  clf: TextClassifier,
+): Promise<SentencePieceTokenizer> {
+  const s = c.settings;
+  const kept = join(c.store.dir, 'tokenizer.model');
+  if (c.resume && existsSync(kept)) {
+    c.log(`finetune: the tokenizer trained for this run (${kept})`);
+    return SentencePieceTokenizer.fromBytes(new Uint8Array(await readFile(kept)), kept);
+  }
+  if (!(await labelledTextFormat(path)))
+    throw new UsageError(
+      `--train-tokenizer trains on your own texts (.csv, .tsv, .jsonl or a folder per class), not on ${s.data}.`,
+    );
+  const d = await loadLabelledTexts(path, { ...s.columns, seed: OWN_SPLIT_SEED, testFraction: 0.1 });
+  const asked = s.vocab ?? clf.config.vocabularySize;
+  const { tokenizer, modelPath } = await trainSentencePiece({
+    inputTexts: d.train.texts.map((t) => cleanText(t, clf.config.preprocessor)),
+    vocabSize: asked,
+    modelType: 'unigram',
+    characterCoverage: 0.9995,
+    modelPrefix: join(c.store.dir, 'tokenizer'),
+    numThreads: 2,
+    // A soft limit: a small file holds fewer pieces than a release's vocabulary, and gets fewer.
+    extraArgs: ['--hard_vocab_limit=false'],
+  });
+  c.log(
+    `finetune: trained a ${tokenizer.vocabularySize}-piece SentencePiece tokenizer on ${d.train.texts.length} training texts` +
+      `${tokenizer.vocabularySize < asked ? ` (${asked} asked; the texts hold no more)` : ''} (${modelPath}); ` +
+      `the token embedding is re-initialised for it (${clf.config.vocabularySize} → ${tokenizer.vocabularySize} rows), ` +
+      'the other pretrained weights are kept',
+  );
+  return tokenizer;
 }
 
 export const textClassifier: ModelFamily = {
@@ -72,6 +134,7 @@ export const textClassifier: ModelFamily = {
   data: 'imdb, amazon, an archive, a .bin, or your own .csv/.tsv/.jsonl or folder per class',
   inputs: 'texts',
   metric: 'accuracy',
+  trainsTokenizer: true,
   finetuneDefaults: {
     ...FINETUNE_DEFAULTS,
     weightDecay: FINETUNE_DEFAULTS.weightDecay ?? FIT_DEFAULTS.weightDecay,
