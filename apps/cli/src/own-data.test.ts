@@ -218,4 +218,62 @@ describe('attnzoo finetune / evaluate vit on your own images', () => {
     expect(ev.count).toBe(4);
     expect(ev.metric.value).toBeCloseTo(r.metric.value, 6);
   }, 600_000);
+
+  it("--strict: an image far from the model's size or channels is an error naming it, the model's input and the fix; without it a warning", async () => {
+    const tiny = join(dir, 'tiny.png');
+    await writeFile(tiny, greyPng(new Uint8Array(36).fill(200), 6, 6));
+    const colour = join(dir, 'colour.png');
+    await writeFile(colour, greyPng(new Uint8Array(28 * 28 * 3).fill(90), 28, 28, 3));
+    const warned = await cli('predict', 'vit', '--from', VIT_RELEASE, '--backend', 'wasm', '--json', tiny);
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(JSON.parse(warned.stdout)[0].warning).toMatch(/6×6, far smaller than the model's 28×28/);
+    const small = await cli('predict', 'vit', '--from', VIT_RELEASE, '--backend', 'wasm', '--strict', tiny);
+    expect(small.code).not.toBe(0);
+    expect(small.stderr).toContain(
+      `${tiny} is 6×6 with 1 channel(s) (grey), the model takes 28×28 with 1 (grey); resize or convert it to 28×28 grey, or drop --strict`,
+    );
+    const rgb = await cli('predict', 'vit', '--from', VIT_RELEASE, '--backend', 'wasm', '--strict', colour);
+    expect(rgb.code).not.toBe(0);
+    expect(rgb.stderr).toContain(
+      `${colour} is 28×28 with 3 channel(s) (colour), the model takes 28×28 with 1 (grey)`,
+    );
+    // Own data: one such image among the class folders.
+    const folder = join(dir, 'digits');
+    for (const cls of ['0', '1']) {
+      await mkdir(join(folder, cls), { recursive: true });
+      for (let k = 0; k < 10; k++) await writeFile(join(folder, cls, `${k}.png`), bar(cls === '1', k));
+    }
+    await writeFile(join(folder, '1', 'tiny.png'), greyPng(new Uint8Array(36).fill(200), 6, 6));
+    const ok = await cli(
+      'evaluate',
+      'vit',
+      '--from',
+      VIT_RELEASE,
+      '--data',
+      folder,
+      '--backend',
+      'wasm',
+      '--json',
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    const strictEval = await cli(
+      ...['evaluate', 'vit', '--from', VIT_RELEASE, '--data', folder, '--backend', 'wasm', '--strict'],
+    );
+    expect(strictEval.code).not.toBe(0);
+    expect(strictEval.stderr).toContain(
+      `image ${join(folder, '1', 'tiny.png')} is 6×6 with 1 channel(s) (grey), the model takes 28×28 with 1 (grey); resize or convert it`,
+    );
+    const strictTune = await cli(
+      ...['finetune', 'vit', '--from', VIT_RELEASE, '--data', folder, '--backend', 'wasm', '--strict'],
+      ...['--out', join(dir, 'strict-vit')],
+    );
+    expect(strictTune.code).not.toBe(0);
+    expect(strictTune.stderr).toMatch(/tiny\.png is 6×6 .* or drop --strict/);
+    // Texts have no image to refuse.
+    const text = await cli(
+      ...['evaluate', 'text-classifier', '--from', TEXT_RELEASE, '--data', 'x.csv', '--strict'],
+    );
+    expect(text.code).not.toBe(0);
+    expect(text.stderr).toMatch(/--strict .* is an option of vit, not of text-classifier/);
+  }, 300_000);
 });

@@ -36,6 +36,7 @@ export {
   type ImageInput,
   ImagePreprocessor,
   type ImagePreprocessorConfig,
+  imageMismatch,
 } from './preprocessor';
 export {
   FINETUNE_DEFAULTS,

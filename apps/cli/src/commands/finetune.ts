@@ -8,6 +8,7 @@ import { UsageError } from '../command';
 import { measurementEnvironment } from '../environment';
 import { FAMILIES, type ModelTask } from '../families';
 import {
+  checkStrict,
   type FinetuneResult,
   type FinetuneSettings,
   type ModelFamily,
@@ -56,6 +57,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     ...(o.columns ? { columns: o.columns } : {}),
     ...(o.trainTokenizer ? { trainTokenizer: true } : {}),
     ...(o.vocab !== undefined ? { vocab: o.vocab } : {}),
+    ...(o.strict ? { strict: true } : {}),
     name: o.name,
   };
   const log = (line: string) => {
@@ -85,6 +87,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         .map((f) => f.name)
         .join(', ')}, not of ${o.task}.`,
     );
+  checkStrict(family, full.strict);
   family.checkData(full.data);
   const choice = await chooseBackend(o.backend, o.webgpuAdapter);
   const env = measurementEnvironment(choice);

@@ -26,6 +26,8 @@ export interface FinetuneSettings {
   trainTokenizer?: boolean;
   /** With trainTokenizer: the vocabulary size asked for (fewer when the texts hold fewer pieces). */
   vocab?: number;
+  /** Own images: refuse one far from the model's size or channels instead of converting it. */
+  strict?: boolean;
 }
 
 /** Columns of a user's own data: `--text-column`/`--label-column` (texts), `--source-column`/`--target-column` (pairs). */
@@ -81,6 +83,14 @@ export type Trained = Omit<
   | 'history'
 > & { result: TrainResult };
 
+/** `--strict` is for image families: elsewhere it is a usage error, not silently ignored. */
+export function checkStrict(family: ModelFamily, strict: boolean | undefined): void {
+  if (strict && !family.strictImages)
+    throw new UsageError(
+      `--strict refuses images far from the model's input: it is an option of vit, not of ${family.name}.`,
+    );
+}
+
 export function round(x: number, digits = 4): number {
   return Number(x.toFixed(digits));
 }
@@ -112,17 +122,31 @@ export interface ModelFamily {
   metric: string;
   /** The family's fine-tuning defaults (its package's FINETUNE_DEFAULTS). */
   finetuneDefaults: { batchSize: number; lr: number; weightDecay: number };
+  /** Whether `--strict` applies (families of images, which are converted to the model's input). */
+  strictImages?: boolean;
   /** Whether `finetune --train-tokenizer` applies (text families that read the user's own texts). */
   trainsTokenizer?: boolean;
   /** Checks `--data` before any model or backend is loaded (a usage error comes first). */
   checkData(value: string): void;
   finetune(c: RunContext, out: string): Promise<Trained>;
-  evaluate(o: { from: string; data: string; limit?: number; columns?: TextColumns }): Promise<{
+  evaluate(o: {
+    from: string;
+    data: string;
+    limit?: number;
+    columns?: TextColumns;
+    strict?: boolean;
+  }): Promise<{
     count: number;
     metric: { name: string; value: number };
     loss?: number;
   }>;
-  predict(o: { from: string; inputs: string[]; top: number; beam?: number }): Promise<PredictRow[]>;
+  predict(o: {
+    from: string;
+    inputs: string[];
+    top: number;
+    beam?: number;
+    strict?: boolean;
+  }): Promise<PredictRow[]>;
 }
 
 /** The fit options of a fine-tuning run (`TaskFitOptions` without the data): settings, schedule, callbacks, checkpoints. */
