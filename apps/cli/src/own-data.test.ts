@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TextClassifier } from '@attnzoo/text-classifier/node';
 import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { greyPng } from './grey-png';
@@ -91,6 +93,32 @@ describe('attnzoo finetune / evaluate text-classifier on your own CSV', () => {
     });
     const plain = await cli('predict', 'text-classifier', '--from', out, '   ');
     expect(plain.stdout).toMatch(/warning: no text left after cleaning/);
+
+    // Publishing: the preset as a model-release package, packed and published (dry run) with npm,
+    // installed into a fresh folder with plain npm install and loaded by its name.
+    const pkg = join(dir, 'my-reviews-package');
+    const w = await cli('release', 'package', out, '--name', '@me/model-reviews', '--out', pkg);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stdout).toMatch(/peer dependency @attnzoo\/text-classifier\); publish it with: npm publish /);
+    const npm = (cwd: string, ...args: string[]) =>
+      execFileSync('npm', [...args, '--no-audit', '--no-fund'], { cwd, encoding: 'utf8' });
+    const [packed] = JSON.parse(npm(dir, 'pack', pkg, '--pack-destination', dir, '--json'));
+    const tarball = join(dir, packed.filename);
+    // No registry is reached: a dry run checks and lists what `npm publish` would upload.
+    npm(dir, 'publish', tarball, '--dry-run', '--offline', '--registry', 'http://127.0.0.1:9/');
+    const app = join(dir, 'app');
+    await mkdir(app);
+    await writeFile(join(app, 'package.json'), '{ "name": "app", "version": "1.0.0", "private": true }\n');
+    // The model package is the release's peer; this workspace provides it, so npm leaves peers alone.
+    npm(app, 'install', tarball, '--offline', '--legacy-peer-deps');
+    const installed = await TextClassifier.fromPretrained('@me/model-reviews', { resolveFrom: app });
+    try {
+      expect(installed.classNames).toEqual(['happy', 'unhappy']);
+      const [q] = await installed.predict('a wonderful, moving film');
+      expect(q.label).toBe(JSON.parse(p.stdout)[0].label);
+    } finally {
+      installed.dispose();
+    }
   }, 600_000);
 
   it('--train-tokenizer: a new tokenizer of the asked vocabulary in the preset, a new token embedding, and the preset evaluates and predicts', async () => {
