@@ -94,6 +94,17 @@ describe('attnzoo finetune / evaluate text-classifier on your own CSV', () => {
     const plain = await cli('predict', 'text-classifier', '--from', out, '   ');
     expect(plain.stdout).toMatch(/warning: no text left after cleaning/);
 
+    // The weights for PyTorch (docs/safetensors.md).
+    const x = await cli(
+      'export',
+      out,
+      '--format',
+      'safetensors',
+      '--out',
+      join(dir, 'my-reviews.safetensors'),
+    );
+    expect(x.code, x.stderr).toBe(0);
+
     // Publishing: the preset as a model-release package, packed and published (dry run) with npm,
     // installed into a fresh folder with plain npm install and loaded by its name.
     const pkg = join(dir, 'my-reviews-package');
@@ -245,6 +256,11 @@ describe('attnzoo finetune / evaluate vit on your own images', () => {
     // The CSV lists the same images and labels: the same seeded split, the same test figure.
     expect(ev.count).toBe(4);
     expect(ev.metric.value).toBeCloseTo(r.metric.value, 6);
+    const photo = join(dir, 'photo.png');
+    await writeFile(photo, bar(true, 3));
+    const p = await cli('predict', 'vit', '--from', out, '--backend', 'wasm', '--json', photo);
+    expect(p.code, p.stderr).toBe(0);
+    expect(['across', 'down']).toContain(JSON.parse(p.stdout)[0].label);
   }, 600_000);
 
   it("--strict: an image far from the model's size or channels is an error naming it, the model's input and the fix; without it a warning", async () => {
