@@ -321,3 +321,36 @@ describe('attnzoo finetune / evaluate vit on your own images', () => {
     expect(text.stderr).toMatch(/--strict .* is an option of vit, not of text-classifier/);
   }, 300_000);
 });
+
+describe('docs/fine-tuning.md', () => {
+  it("every command of the guide is one the tests run: its command words and every flag appear in a test's call", async () => {
+    const guide = await readFile(join(root, 'docs/fine-tuning.md'), 'utf8');
+    const tests = (
+      await Promise.all(
+        ['apps/cli/src/own-data.test.ts', 'apps/cli/src/commands.test.ts'].map((f) =>
+          readFile(join(root, f), 'utf8'),
+        ),
+      )
+    )
+      .join('\n')
+      .replace(/\s+/g, ' ');
+    const commands = [...guide.matchAll(/```sh\n([\s\S]*?)```/g)]
+      .flatMap((m) => m[1].replace(/\\\n\s*/g, ' ').split('\n'))
+      .map((l) => l.trim())
+      .filter((l) => /^(attnzoo|npm) /.test(l));
+    expect(commands.length).toBeGreaterThan(15);
+    const missing: string[] = [];
+    for (const line of commands) {
+      const words = line.split(/\s+/).slice(1);
+      const first = words.findIndex((w) => w.startsWith('-'));
+      // The sub-command words as the tests write them: 'finetune', 'text-classifier'; npm('pack' ...
+      const head = words.slice(0, Math.min(first < 0 ? words.length : first, line.startsWith('npm') ? 1 : 2));
+      const quoted = head.filter((w) => /^[a-z-]+$/.test(w)).map((w) => `'${w}'`);
+      const call = quoted.join(', ');
+      if (!tests.includes(call)) missing.push(`${line} (${call})`);
+      for (const flag of words.filter((w) => w.startsWith('--')))
+        if (!tests.includes(`'${flag}'`)) missing.push(`${line} (${flag})`);
+    }
+    expect(missing).toEqual([]);
+  });
+});
