@@ -1,15 +1,18 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fromPretrained } from '@attnzoo/hub/node';
 import { TextClassifier } from '@attnzoo/text-classifier/node';
 import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { greyPng } from './grey-png';
 import { cli } from './testing/run-cli';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
 const TEXT_RELEASE = join(root, 'models/textcls-imdb-super');
 const VIT_RELEASE = join(root, 'models/vit-mnist-super');
 
@@ -122,7 +125,9 @@ describe('attnzoo finetune / evaluate text-classifier on your own CSV', () => {
     await writeFile(join(app, 'package.json'), '{ "name": "app", "version": "1.0.0", "private": true }\n');
     // The model package is the release's peer; this workspace provides it, so npm leaves peers alone.
     npm(app, 'install', tarball, '--offline', '--legacy-peer-deps');
-    const installed = await TextClassifier.fromPretrained('@me/model-reviews', { resolveFrom: app });
+    const installed = await TextClassifier.fromPreset(
+      await fromPretrained('@me/model-reviews', { resolveFrom: app }),
+    );
     try {
       expect(installed.classNames).toEqual(['happy', 'unhappy']);
       const [q] = await installed.predict('a wonderful, moving film');
@@ -168,6 +173,46 @@ describe('attnzoo finetune / evaluate text-classifier on your own CSV', () => {
     );
     expect(vit.code).not.toBe(0);
     expect(vit.stderr).toMatch(/--train-tokenizer is an option of text-classifier, not of vit/);
+  }, 600_000);
+
+  it('--train-tokenizer with --resume: the run killed after an epoch continues with the tokenizer its checkpoint was trained for', async () => {
+    const data = join(dir, 'reviews-resume.csv');
+    await writeFile(data, reviewsCsv());
+    const out = join(dir, 'mine-resume');
+    const args = [
+      ...['finetune', 'text-classifier', '--from', TEXT_RELEASE, '--data', data, '--text-column', 'review'],
+      ...['--label-column', 'sentiment', '--train-tokenizer', '--vocab', '48', '--epochs', '6'],
+      ...['--batch-size', '16', '--backend', 'wasm', '--out', out],
+    ];
+    // node with tsx's loader: a SIGKILL then ends the process that trains (commands.test.ts says why).
+    const tsxLoader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+    const child = spawn(
+      process.execPath,
+      ['--import', tsxLoader, '--conditions=@attnzoo/source', join(here, 'bin.ts'), ...args],
+      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const checkpoints = `${out}.checkpoints`;
+    for (;;) {
+      if (existsSync(join(checkpoints, 'last.json'))) {
+        child.kill('SIGKILL');
+        break;
+      }
+      if (child.exitCode !== null) throw new Error(`the child exited before a checkpoint: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await exited).toBe(null);
+    const kept = await readFile(join(checkpoints, 'tokenizer.model'));
+    // Other texts now: a tokenizer trained again would differ from the one the checkpoint needs.
+    await writeFile(data, reviewsCsv().replaceAll('part', 'chapter').replaceAll('film', 'movie'));
+    const r = await cli(...args, '--resume', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).resumedAfterEpoch).toBeGreaterThanOrEqual(1);
+    expect(await readFile(join(out, 'tokenizer.model'))).toEqual(kept);
   }, 600_000);
 
   it("evaluates a release on the user's labels by name, and refuses labels the model does not predict", async () => {
