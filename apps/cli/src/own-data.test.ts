@@ -306,6 +306,30 @@ describe('attnzoo finetune / evaluate vit on your own images', () => {
     const p = await cli('predict', 'vit', '--from', out, '--backend', 'wasm', '--json', photo);
     expect(p.code, p.stderr).toBe(0);
     expect(['across', 'down']).toContain(JSON.parse(p.stdout)[0].label);
+    // The image preset as a release package: the vit model package is its peer, and the package
+    // folder is a preset source that evaluates as the preset did.
+    const pkg = join(dir, 'my-bars-package');
+    const w = await cli('release', 'package', out, '--name', 'my-bars', '--version', '0.2.0', '--out', pkg);
+    expect(w.code, w.stderr).toBe(0);
+    expect(JSON.parse(await readFile(join(pkg, 'package.json'), 'utf8'))).toMatchObject({
+      name: 'my-bars',
+      version: '0.2.0',
+      files: ['preset', 'README.md'],
+      peerDependencies: { '@attnzoo/vit': expect.stringMatching(/^\^\d/) },
+    });
+    expect(await readFile(join(pkg, 'README.md'), 'utf8')).toContain(
+      "await ImageClassifier.fromPretrained('my-bars')",
+    );
+    const again = await cli('evaluate', 'vit', '--from', pkg, '--data', csv, '--backend', 'wasm', '--json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).metric.value).toBeCloseTo(r.metric.value, 6);
+    const bad = await cli('release', 'package', folder, '--name', 'Not A Name', '--out', join(dir, 'x'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--name "Not A Name" is not an npm package name/);
+    const notPreset = await cli('release', 'package', folder, '--name', 'x', '--out', join(dir, 'x'));
+    expect(notPreset.stderr).toMatch(
+      /is not a preset folder \(no config.json\): pass the --out folder of attnzoo finetune/,
+    );
   }, 600_000);
 
   it("--strict: an image far from the model's size or channels is an error naming it, the model's input and the fix; without it a warning", async () => {
