@@ -172,7 +172,7 @@ describe('attnzoo finetune / evaluate text-classifier on your own CSV', () => {
       ...['--out', join(dir, 'no-vit')],
     );
     expect(vit.code).not.toBe(0);
-    expect(vit.stderr).toMatch(/--train-tokenizer is an option of text-classifier, not of vit/);
+    expect(vit.stderr).toMatch(/--train-tokenizer is an option of text-classifier, translator, not of vit/);
   }, 600_000);
 
   it('--train-tokenizer with --resume: the run killed after an epoch continues with the tokenizer its checkpoint was trained for', async () => {

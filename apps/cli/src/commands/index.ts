@@ -447,7 +447,7 @@ export const COMMANDS: Command[] = [
       'train-tokenizer': {
         type: 'boolean',
         description:
-          "text-classifier, own texts: train a new SentencePiece tokenizer on the training texts (a new token embedding; default: keep the release's)",
+          "text-classifier and translator, own texts or pairs: train a new SentencePiece tokenizer on the training part (new vocabulary-sized layers; default: keep the release's)",
       },
       vocab: {
         type: 'string',

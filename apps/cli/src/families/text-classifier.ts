@@ -1,8 +1,5 @@
 // The text-classifier family in the attnzoo command: --data imdb, amazon, an archive or a
 // pre-tokenized file; predict on texts.
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { labelledTextFormat, loadLabelledTexts } from '@attnzoo/datasets/node';
 import { savePreset } from '@attnzoo/hub/node';
 import {
@@ -13,8 +10,7 @@ import {
   spreadLimit,
   TextClassifier,
 } from '@attnzoo/text-classifier/node';
-import { SentencePieceTokenizer } from '@attnzoo/tokenizer';
-import { trainSentencePiece } from '@attnzoo/tokenizer/node';
+import type { SentencePieceTokenizer } from '@attnzoo/tokenizer';
 import { UsageError } from '../command';
 import { presetFolder } from '../tasks/common';
 import { textData } from '../tasks/data';
@@ -25,6 +21,7 @@ import {
   type Trained,
   toModelClasses,
 } from './family';
+import { trainRunTokenizer } from './own-tokenizer';
 
 async function finetuneText(c: RunContext, out: string): Promise<Trained> {
   const s = c.settings;
@@ -88,45 +85,30 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
 /** The split loadTrainingData makes of own data: the tokenizer learns from its training part only. */
 const OWN_SPLIT_SEED = 42;
 
-/**
- * `--train-tokenizer`: a SentencePiece model trained on the training texts of the user's own file,
- * cleaned as the preprocessor cleans them. It is kept with the checkpoints, so a resumed run
- * continues with the same vocabulary its checkpoint's embedding was trained for.
- */
+/** `--train-tokenizer`: the training texts of the user's own file, cleaned as the preprocessor cleans them. */
 async function ownTokenizer(
   c: RunContext,
   path: string,
   clf: TextClassifier,
 ): Promise<SentencePieceTokenizer> {
   const s = c.settings;
-  const kept = join(c.store.dir, 'tokenizer.model');
-  if (c.resume && existsSync(kept)) {
-    c.log(`finetune: the tokenizer trained for this run (${kept})`);
-    return SentencePieceTokenizer.fromBytes(new Uint8Array(await readFile(kept)), kept);
-  }
   if (!(await labelledTextFormat(path)))
     throw new UsageError(
       `--train-tokenizer trains on your own texts (.csv, .tsv, .jsonl or a folder per class), not on ${s.data}.`,
     );
-  const d = await loadLabelledTexts(path, { ...s.columns, seed: OWN_SPLIT_SEED, testFraction: 0.1 });
-  const asked = s.vocab ?? clf.config.vocabularySize;
-  const { tokenizer, modelPath } = await trainSentencePiece({
-    inputTexts: d.train.texts.map((t) => cleanText(t, clf.config.preprocessor)),
-    vocabSize: asked,
-    modelType: 'unigram',
-    characterCoverage: 0.9995,
-    modelPrefix: join(c.store.dir, 'tokenizer'),
-    numThreads: 2,
-    // A soft limit: a small file holds fewer pieces than a release's vocabulary, and gets fewer.
-    extraArgs: ['--hard_vocab_limit=false'],
-  });
-  c.log(
-    `finetune: trained a ${tokenizer.vocabularySize}-piece SentencePiece tokenizer on ${d.train.texts.length} training texts` +
-      `${tokenizer.vocabularySize < asked ? ` (${asked} asked; the texts hold no more)` : ''} (${modelPath}); ` +
-      `the token embedding is re-initialised for it (${clf.config.vocabularySize} → ${tokenizer.vocabularySize} rows), ` +
-      'the other pretrained weights are kept',
+  return trainRunTokenizer(
+    c,
+    async () => {
+      const d = await loadLabelledTexts(path, { ...s.columns, seed: OWN_SPLIT_SEED, testFraction: 0.1 });
+      return d.train.texts.map((t) => cleanText(t, clf.config.preprocessor));
+    },
+    {
+      asked: s.vocab ?? clf.config.vocabularySize,
+      previous: clf.config.vocabularySize,
+      characterCoverage: 0.9995,
+      replaced: 'the token embedding is',
+    },
   );
-  return tokenizer;
 }
 
 export const textClassifier: ModelFamily = {
