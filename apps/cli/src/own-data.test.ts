@@ -173,6 +173,14 @@ describe('attnzoo finetune / evaluate text-classifier on your own CSV', () => {
     );
     expect(vit.code).not.toBe(0);
     expect(vit.stderr).toMatch(/--train-tokenizer is an option of text-classifier, translator, not of vit/);
+    const vocab = await cli(
+      ...['finetune', 'text-classifier', '--from', TEXT_RELEASE, '--data', data, '--vocab', '48'],
+      ...['--out', join(dir, 'no-tok')],
+    );
+    expect(vocab.code).not.toBe(0);
+    expect(vocab.stderr).toMatch(
+      /--vocab sets the size of a trained tokenizer: pass it with --train-tokenizer/,
+    );
   }, 600_000);
 
   it('--train-tokenizer with --resume: the run killed after an epoch continues with the tokenizer its checkpoint was trained for', async () => {
