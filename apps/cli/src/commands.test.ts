@@ -507,6 +507,50 @@ describe('attnzoo finetune / evaluate / predict translator', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0].startsWith('Good morning.\t')).toBe(true);
   });
+
+  it('--train-tokenizer on your own pairs: a new shared vocabulary in the preset, new embedding and output layer, and it evaluates and translates', async () => {
+    const pairs = await readAnki(await archiveEntries(testData.file(ANKI)), { limit: 200 });
+    const tsv = join(dir, 'own-pairs.tsv');
+    await writeFile(
+      tsv,
+      `source\ttarget\n${pairs.source.map((s, i) => `${s}\t${pairs.target[i]}`).join('\n')}\n`,
+    );
+    const out = join(dir, 'translator-tok');
+    const r = await cli(
+      ...['finetune', 'translator', '--from', translatorPreset, '--data', tsv, '--train-tokenizer'],
+      ...['--vocab', '120', '--epochs', '1', '--lr', '1e-3', '--backend', 'wasm', '--out', out],
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /trained a 120-piece SentencePiece tokenizer .* the token embedding and the output layer are re-initialised for it \(300 → 120 rows\)/,
+    );
+    const t = await loadTranslator(out);
+    expect(t.tokenizer.vocabularySize).toBe(120);
+    expect(t.config.vocabularySize).toBe(120);
+    t.dispose();
+    const e = await cli(
+      'evaluate',
+      'translator',
+      '--from',
+      out,
+      '--data',
+      tsv,
+      '--backend',
+      'wasm',
+      '--json',
+    );
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).metric.name).toBe('BLEU');
+    const p = await cli('predict', 'translator', '--from', out, '--backend', 'wasm', 'I am here.');
+    expect(p.code, p.stderr).toBe(0);
+    // A named data set is not the user's own text: refused before any training.
+    const named = await cli(
+      ...['finetune', 'translator', '--from', translatorPreset, '--data', 'spa-eng', '--train-tokenizer'],
+      ...['--backend', 'wasm', '--out', join(dir, 'translator-tok-anki')],
+    );
+    expect(named.code).not.toBe(0);
+    expect(named.stderr).toMatch(/--train-tokenizer trains on your own pairs/);
+  });
 });
 
 describe('attnzoo models', () => {

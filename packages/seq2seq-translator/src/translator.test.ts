@@ -37,6 +37,39 @@ beforeAll(async () => {
   tokenizer = await tinyTokenizer(pairs);
 });
 
+describe('Translator.withTokenizer', () => {
+  it('re-initialises the token embedding and the output layer for the new vocabulary and keeps every other weight', async () => {
+    const t = Translator.create(tokenizer, ARCH);
+    // Weights unlike a fresh model of the same seed, as after training.
+    for (const layer of t.models.model.layers)
+      layer.setWeights(layer.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 1, 'float32', 11 + i)));
+    const other = await tinyTokenizer(
+      { source: pairs.source.slice(0, 500), target: pairs.target.slice(0, 500) },
+      200,
+    );
+    const swapped = t.withTokenizer(other);
+    expect(swapped.config.vocabularySize).toBe(200);
+    let kept = 0;
+    for (const layer of t.models.model.layers) {
+      const a = layer.getWeights();
+      const b = swapped.models.model.getLayer(layer.name).getWeights();
+      for (let i = 0; i < a.length; i++) {
+        const same = a[i].shape.join() === b[i].shape.join();
+        if (same) {
+          expect(Array.from(b[i].dataSync()), `${layer.name} ${i}`).toEqual(Array.from(a[i].dataSync()));
+          kept++;
+        } else expect(b[i].shape).toContain(200);
+      }
+    }
+    expect(kept).toBeGreaterThan(10);
+    const r = await swapped.translate(['hello']);
+    expect(r.translations.length).toBe(1);
+    t.dispose();
+    swapped.dispose();
+    other.dispose();
+  });
+});
+
 describe('Translator input handling', () => {
   it('empty input gives empty output without running the model; blank too', async () => {
     const t = Translator.create(tokenizer, ARCH);

@@ -220,6 +220,33 @@ export class Translator {
     return { task: { className: PRESET_TASK_CLASS, config: { ...this.config } as Record<string, unknown> } };
   }
 
+  /**
+   * The same translator for another tokenizer (e.g. one trained on new pairs). The token embedding
+   * and the output layer are vocabulary-sized, so they are re-initialised for the new vocabulary;
+   * every other weight (positions, encoder and decoder blocks, norms) is kept. The caller disposes
+   * this translator when done.
+   */
+  withTokenizer(tokenizer: TranslatorTokenizer): Translator {
+    const config: TranslatorConfig = { ...this.config, ...tokenizerIds(tokenizer) };
+    const models = buildTranslator(config);
+    const kept = new Map(this.models.model.layers.map((l) => [l.name, l.getWeights()]));
+    for (const layer of models.model.layers) {
+      const old = kept.get(layer.name);
+      if (!old || old.length === 0) continue;
+      // Shapes differ only where the vocabulary size enters: those keep their new values.
+      layer.setWeights(
+        layer
+          .getWeights()
+          .map((w, i) =>
+            old[i] && old[i].shape.length === w.shape.length && old[i].shape.every((d, k) => d === w.shape[k])
+              ? old[i]
+              : w,
+          ),
+      );
+    }
+    return new Translator(models, config, tokenizer);
+  }
+
   dispose(): void {
     this.models.model.dispose();
   }

@@ -151,6 +151,38 @@ describe('TextClassifier', () => {
     }
   });
 
+  it('withTokenizer re-initialises the token embedding for the new vocabulary and keeps every other weight', async () => {
+    const clf = await TextClassifier.create({ ...tiny, variant: 'optimised' }, tok);
+    // Weights unlike a fresh model of the same seed, as after training.
+    for (const layer of clf.model.layers)
+      layer.setWeights(layer.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 1, 'float32', 7 + i)));
+    const swapped = await clf.withTokenizer(other);
+    expect(swapped.config.vocabularySize).toBe(other.vocabularySize);
+    expect(swapped.tokenizer).toBe(other);
+    const before = clf.model.getLayer('embedding').getWeights();
+    const after = swapped.model.getLayer('embedding').getWeights();
+    expect(after[0].shape).toEqual([other.vocabularySize, tiny.width]);
+    // The position embedding is kept; the token embedding is new.
+    expect(Array.from(after[1].dataSync())).toEqual(Array.from(before[1].dataSync()));
+    let compared = 0;
+    for (const layer of clf.model.layers) {
+      if (layer.name === 'embedding') continue;
+      const a = layer.getWeights();
+      const b = swapped.model.getLayer(layer.name).getWeights();
+      expect(b.length).toBe(a.length);
+      for (let i = 0; i < a.length; i++) {
+        expect(Array.from(b[i].dataSync())).toEqual(Array.from(a[i].dataSync()));
+        compared++;
+      }
+    }
+    // The encoder block's and the head's weights, at least.
+    expect(compared).toBeGreaterThan(4);
+    const [p] = await swapped.predict('a fine film');
+    expect(p.probabilities.length).toBe(2);
+    clf.dispose();
+    swapped.dispose();
+  });
+
   it('withNewHead keeps the encoder and changes the label set', async () => {
     const clf = await TextClassifier.create({ ...tiny, variant: 'optimised' }, tok);
     const three = clf.withNewHead(3, ['a', 'b', 'c']);

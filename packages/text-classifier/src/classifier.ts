@@ -296,6 +296,30 @@ export class TextClassifier {
     return new TextClassifier(model, { ...this.config, numClasses, classNames: names }, this.tokenizer);
   }
 
+  /**
+   * The same classifier for another tokenizer (e.g. one trained on new texts). The token embedding's
+   * rows belong to the old vocabulary, so it is re-initialised for the new one; every other weight
+   * (positions, encoder blocks, head) is kept. The caller disposes this classifier when done.
+   */
+  async withTokenizer(tokenizer: SentencePieceTokenizer): Promise<TextClassifier> {
+    const config: TextClassifierConfig = {
+      ...this.config,
+      vocabularySize: tokenizer.vocabularySize,
+      padId: tokenizer.padId,
+      tokenizerSha256: await sha256Hex(tokenizer.bytes),
+    };
+    const model = buildTextClassifierModel(config);
+    const kept = new Map(this.model.layers.map((l) => [l.name, l.getWeights()]));
+    for (const layer of model.layers) {
+      const old = kept.get(layer.name);
+      if (!old || old.length === 0) continue;
+      const fresh = layer.getWeights();
+      // Shapes differ only where the vocabulary size enters: the token embedding keeps its new values.
+      layer.setWeights(fresh.map((w, i) => (old[i] && sameShape(old[i].shape, w.shape) ? old[i] : w)));
+    }
+    return new TextClassifier(model, config, tokenizer);
+  }
+
   /** Trains or fine-tunes with @attnzoo/train: AdamW, warm-up + cosine, clipping, test evaluation at the end. */
   async fit(o: FitOptions): Promise<TrainResult> {
     const enc = (d: TextSplit | EncodedTexts) => {
@@ -326,6 +350,10 @@ export class TextClassifier {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /** The model's embeddings only make sense with the tokenizer they were trained with. */

@@ -43,6 +43,7 @@ export {
   type ImageInput,
   ImagePreprocessor,
   type ImagePreprocessorConfig,
+  imageMismatch,
 } from './preprocessor';
 export {
   FINETUNE_DEFAULTS,

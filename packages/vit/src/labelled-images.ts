@@ -10,6 +10,7 @@ import {
   splitLabelledTexts,
 } from '@attnzoo/datasets/node';
 import { decodeImage, ImageError, resizeBilinear, toChannels } from './image';
+import { imageMismatch } from './preprocessor';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
@@ -23,6 +24,8 @@ export interface LabelledImagesOptions {
   /** Seed of the stratified 90 / 10 train / test split (default 42). */
   seed?: number;
   testFraction?: number;
+  /** Refuse an image far from the model's size or channels (imageMismatch) instead of converting it. */
+  strict?: boolean;
 }
 
 /** Whether `path` is own image data: a folder of class folders, or a .csv of path,label. */
@@ -102,6 +105,11 @@ export async function loadLabelledImages(
       );
     }
     const raw = decodeImage(bytes, files[i]);
+    const mismatch = o.strict ? imageMismatch(raw, size, channels) : undefined;
+    if (mismatch)
+      throw new ImageError(
+        `${path}: image ${files[i]} ${mismatch}; resize or convert it to ${size}×${size} ${channels === 1 ? 'grey' : 'colour'}, or drop --strict to convert it with a warning.`,
+      );
     if (raw.width < size || raw.height < size) upscaled++;
     const px = resizeBilinear(toChannels(raw, channels), raw.height, raw.width, channels, size, size);
     for (let j = 0; j < pixels; j++) images[i * pixels + j] = Math.max(0, Math.min(255, Math.round(px[j])));

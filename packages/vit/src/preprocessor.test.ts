@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { encode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, resizeBilinear, toChannels } from './image';
-import { augmentInto, ImagePreprocessor } from './preprocessor';
+import { augmentInto, ImagePreprocessor, imageMismatch } from './preprocessor';
 import { useTestBackend } from './testing/setup';
 
 beforeAll(useTestBackend);
@@ -143,5 +143,24 @@ describe('ImagePreprocessor', () => {
     expect([...vp.subarray(0, 16)]).toEqual([...src]); // no augmentation without a random source
     expect([...va]).not.toEqual([...vp]); // 8 images: some crop or flip happened
     tf.dispose([a, b, plain]);
+  });
+});
+
+describe('imageMismatch', () => {
+  it('names an image far smaller, far from square, or of the other colour kind; passes a near one', () => {
+    expect(imageMismatch({ width: 20, height: 20, channels: 1 }, 28, 1)).toBeUndefined();
+    // An alpha channel does not count: grey+alpha is grey, RGBA is colour.
+    expect(imageMismatch({ width: 32, height: 32, channels: 2 }, 28, 1)).toBeUndefined();
+    expect(imageMismatch({ width: 32, height: 32, channels: 4 }, 32, 3)).toBeUndefined();
+    expect(imageMismatch({ width: 10, height: 10, channels: 1 }, 28, 1)).toBe(
+      'is 10×10 with 1 channel(s) (grey), the model takes 28×28 with 1 (grey)',
+    );
+    expect(imageMismatch({ width: 64, height: 28, channels: 1 }, 28, 1)).toMatch(/is 64×28/);
+    expect(imageMismatch({ width: 28, height: 28, channels: 3 }, 28, 1)).toMatch(
+      /\(colour\), the model .* \(grey\)/,
+    );
+    expect(imageMismatch({ width: 32, height: 32, channels: 1 }, 32, 3)).toMatch(
+      /\(grey\), the model .* \(colour\)/,
+    );
   });
 });

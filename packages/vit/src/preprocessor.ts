@@ -234,6 +234,25 @@ export function sizeWarning(width: number, height: number, side: number): string
 }
 
 /**
+ * Why an image is too far from the model's input to be converted silently, or undefined: far
+ * smaller or far from square (as sizeWarning), or colour for a grey model or grey for a colour one
+ * (an alpha channel does not count). `--strict` refuses such an image with this text.
+ */
+export function imageMismatch(
+  image: { width: number; height: number; channels: number },
+  side: number,
+  channels: number,
+): string | undefined {
+  const colour = (c: number) => (c >= 3 ? 'colour' : 'grey');
+  const far = sizeWarning(image.width, image.height, side) !== undefined;
+  if (!far && colour(image.channels) === colour(channels)) return undefined;
+  return (
+    `is ${image.width}×${image.height} with ${image.channels} channel(s) (${colour(image.channels)}), ` +
+    `the model takes ${side}×${side} with ${channels} (${colour(channels)})`
+  );
+}
+
+/**
  * dst(y, x) = src(y + dy, x' + dx) with x' = mirrored x when flipping; pixels shifted in from
  * outside are 0 (the zero padding of "random crop with padding").
  */

@@ -1,7 +1,7 @@
 import { chooseBackend } from '../backend';
 import { UsageError } from '../command';
 import { FAMILIES, type ModelTask } from '../families';
-import type { ModelFamily, PredictRow, TextColumns } from '../families/family';
+import { checkStrict, type ModelFamily, type PredictRow, type TextColumns } from '../families/family';
 
 export interface EvaluateOptions {
   task: ModelTask;
@@ -9,6 +9,8 @@ export interface EvaluateOptions {
   data: string;
   limit?: number;
   columns?: TextColumns;
+  /** Own images: refuse one far from the model's size or channels. */
+  strict?: boolean;
   backend?: string;
   json: boolean;
 }
@@ -26,9 +28,16 @@ export interface EvaluateResult {
 /** `attnzoo evaluate`: the test metric of a preset (accuracy, or BLEU for translators). */
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const family: ModelFamily = FAMILIES[o.task];
+  checkStrict(family, o.strict);
   family.checkData(o.data);
   const choice = await chooseBackend(o.backend);
-  const measured = await family.evaluate({ from: o.from, data: o.data, limit: o.limit, columns: o.columns });
+  const measured = await family.evaluate({
+    from: o.from,
+    data: o.data,
+    limit: o.limit,
+    columns: o.columns,
+    strict: o.strict,
+  });
   const r: EvaluateResult = {
     task: o.task,
     from: o.from,
@@ -54,6 +63,8 @@ export interface PredictOptions {
   top: number;
   /** Translator: beam width (greedy when 1 or left out). */
   beam?: number;
+  /** Images: refuse one far from the model's size or channels instead of warning. */
+  strict?: boolean;
   backend?: string;
   json: boolean;
 }
@@ -66,9 +77,16 @@ export async function predict(o: PredictOptions): Promise<PredictRow[]> {
       `predict ${o.task} needs ${what} after the options, e.g. attnzoo predict ${o.task} --from <preset> <input> ...`,
     );
   }
-  await chooseBackend(o.backend);
   const family: ModelFamily = FAMILIES[o.task];
-  const rows = await family.predict({ from: o.from, inputs: o.inputs, top: o.top, beam: o.beam });
+  checkStrict(family, o.strict);
+  await chooseBackend(o.backend);
+  const rows = await family.predict({
+    from: o.from,
+    inputs: o.inputs,
+    top: o.top,
+    beam: o.beam,
+    strict: o.strict,
+  });
   if (o.json) console.log(JSON.stringify(rows, null, 2));
   else
     for (const r of rows) {

@@ -8,6 +8,7 @@ import { UsageError } from '../command';
 import { measurementEnvironment } from '../environment';
 import { FAMILIES, type ModelTask } from '../families';
 import {
+  checkStrict,
   type FinetuneResult,
   type FinetuneSettings,
   type ModelFamily,
@@ -54,6 +55,9 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     trainLimit: o.trainLimit,
     testLimit: o.testLimit,
     ...(o.columns ? { columns: o.columns } : {}),
+    ...(o.trainTokenizer ? { trainTokenizer: true } : {}),
+    ...(o.vocab !== undefined ? { vocab: o.vocab } : {}),
+    ...(o.strict ? { strict: true } : {}),
     name: o.name,
   };
   const log = (line: string) => {
@@ -74,6 +78,16 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     lr: settings.lr ?? d.lr,
     weightDecay: settings.weightDecay ?? d.weightDecay,
   };
+  if (full.vocab !== undefined && !full.trainTokenizer)
+    throw new UsageError('--vocab sets the size of a trained tokenizer: pass it with --train-tokenizer.');
+  if (full.trainTokenizer && !family.trainsTokenizer)
+    throw new UsageError(
+      `--train-tokenizer is an option of ${Object.values(FAMILIES)
+        .filter((f) => f.trainsTokenizer)
+        .map((f) => f.name)
+        .join(', ')}, not of ${o.task}.`,
+    );
+  checkStrict(family, full.strict);
   family.checkData(full.data);
   const choice = await chooseBackend(o.backend, o.webgpuAdapter);
   const env = measurementEnvironment(choice);

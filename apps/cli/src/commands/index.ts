@@ -450,6 +450,21 @@ export const COMMANDS: Command[] = [
       'train-limit': { type: 'string', description: 'use this many training examples (a subset)' },
       'test-limit': { type: 'string', description: 'evaluate on this many test examples' },
       ...dataColumnOptions,
+      'train-tokenizer': {
+        type: 'boolean',
+        description:
+          "text-classifier and translator, own texts or pairs: train a new SentencePiece tokenizer on the training part (new vocabulary-sized layers; default: keep the release's)",
+      },
+      vocab: {
+        type: 'string',
+        description:
+          "with --train-tokenizer: vocabulary size (default: the release's; fewer when the texts hold fewer pieces)",
+      },
+      strict: {
+        type: 'boolean',
+        description:
+          "vit: refuse an image far from the model's size or channels instead of converting it with a warning",
+      },
       out: { type: 'string', description: 'the new preset folder (checkpoints go to <out>.checkpoints)' },
       name: { type: 'string', description: 'preset name in the card (default: the folder name)' },
       resume: { type: 'boolean', description: 'continue an interrupted run from <out>.checkpoints' },
@@ -478,6 +493,9 @@ export const COMMANDS: Command[] = [
         trainLimit: optionalInt(v['train-limit'], 'train-limit'),
         testLimit: optionalInt(v['test-limit'], 'test-limit'),
         columns: textColumns(v),
+        trainTokenizer: Boolean(v['train-tokenizer']),
+        vocab: optionalInt(v.vocab, 'vocab'),
+        strict: Boolean(v.strict),
         name: v.name as string | undefined,
         resume: Boolean(v.resume),
         overwrite: Boolean(v.overwrite),
@@ -508,6 +526,11 @@ export const COMMANDS: Command[] = [
         description: 'evaluate on this many test examples, spread evenly over the split',
       },
       ...dataColumnOptions,
+      strict: {
+        type: 'boolean',
+        description:
+          "vit: refuse an image far from the model's size or channels instead of converting it with a warning",
+      },
       json: { type: 'boolean', description: 'print JSON' },
     },
     run: async (v, p) => {
@@ -518,6 +541,7 @@ export const COMMANDS: Command[] = [
         data: required(v.data, 'data', 'evaluate', 'name|path'),
         limit: optionalInt(v.limit, 'limit'),
         columns: textColumns(v),
+        strict: Boolean(v.strict),
         backend: v.backend as string | undefined,
         json: Boolean(v.json),
       });
@@ -531,6 +555,11 @@ export const COMMANDS: Command[] = [
       from: { type: 'string', description: 'preset name, folder or URL' },
       top: { type: 'string', default: '3', description: 'classes listed per input' },
       beam: { type: 'string', description: 'translator: beam width (default: greedy decoding)' },
+      strict: {
+        type: 'boolean',
+        description:
+          "vit: refuse an image far from the model's size or channels instead of converting it with a warning",
+      },
       json: { type: 'boolean', description: 'print JSON' },
     },
     run: async (v, p) => {
@@ -541,6 +570,7 @@ export const COMMANDS: Command[] = [
         inputs: p.slice(1),
         top: positiveInt(v.top, 'top'),
         beam: optionalInt(v.beam, 'beam'),
+        strict: Boolean(v.strict),
         backend: v.backend as string | undefined,
         json: Boolean(v.json),
       });

@@ -9,6 +9,7 @@ import { type ImageDatasetName, RELEASE_RECIPES as VIT_RECIPES } from '@attnzoo/
 import { chooseBackend, runEnvironment } from '../backend';
 import { backendOptions, type Command, UsageError } from '../command';
 import { commandLine, intOption, numberOption, positiveOption, type ReleaseArgs } from '../release/args';
+import { packagePreset } from '../release/package';
 import * as text from '../release/text-classifier';
 import * as translator from '../release/translator';
 import { unpackRelease as unpackTranslator } from '../release/translator-package';
@@ -521,6 +522,30 @@ export const RELEASE_COMMANDS: Command[] = [
         throw new UsageError('release pack needs one folder and --tar <file>.');
       await vit.packFolder(p[0], v.tar);
       console.log(`packed ${p[0]} into ${v.tar}`);
+    },
+  },
+  {
+    path: ['release', 'package'],
+    summary:
+      'a preset folder (e.g. from attnzoo finetune) as a model-release package for npm pack / npm publish: release package <preset> --name <npm name> --out <folder>',
+    options: {
+      name: { type: 'string', description: 'the npm package name, e.g. @you/model-reviews' },
+      out: { type: 'string', description: 'the package folder to write' },
+      version: { type: 'string', default: '1.0.0', description: 'the package version' },
+      overwrite: { type: 'boolean', description: 'replace an existing --out folder' },
+    },
+    run: async (v, p) => {
+      if (p.length !== 1) throw new UsageError('release package needs one preset folder.');
+      const r = await packagePreset({
+        preset: p[0],
+        name: needs(v, 'name', 'release package', 'npm package name'),
+        out: needs(v, 'out', 'release package', 'folder'),
+        version: String(v.version),
+        overwrite: Boolean(v.overwrite),
+      });
+      console.log(
+        `wrote ${r.name} to ${r.out} (peer dependency ${r.peer}); publish it with: npm publish ${r.out} [--registry <url>]`,
+      );
     },
   },
   {

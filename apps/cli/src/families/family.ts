@@ -22,6 +22,12 @@ export interface FinetuneSettings {
   name?: string;
   /** Own text data: the columns / keys of the text and the label. */
   columns?: TextColumns;
+  /** Own text data: train a new SentencePiece model on the training texts instead of keeping the release's. */
+  trainTokenizer?: boolean;
+  /** With trainTokenizer: the vocabulary size asked for (fewer when the texts hold fewer pieces). */
+  vocab?: number;
+  /** Own images: refuse one far from the model's size or channels instead of converting it. */
+  strict?: boolean;
 }
 
 /** Columns of a user's own data: `--text-column`/`--label-column` (texts), `--source-column`/`--target-column` (pairs). */
@@ -44,6 +50,8 @@ export interface FinetuneResult {
   trainExamples: number;
   testExamples: number;
   newHead: boolean;
+  /** With --train-tokenizer: the new tokenizer's vocabulary (the token embedding was re-initialised for it). */
+  tokenizer?: { trained: true; vocabularySize: number; asked: number; embedding: 're-initialised' };
   metric: { name: string; value: number };
   history: EpochLogs[];
   seconds: number;
@@ -74,6 +82,14 @@ export type Trained = Omit<
   | 'resumedAfterEpoch'
   | 'history'
 > & { result: TrainResult };
+
+/** `--strict` is for image families: elsewhere it is a usage error, not silently ignored. */
+export function checkStrict(family: ModelFamily, strict: boolean | undefined): void {
+  if (strict && !family.strictImages)
+    throw new UsageError(
+      `--strict refuses images far from the model's input: it is an option of vit, not of ${family.name}.`,
+    );
+}
 
 export function round(x: number, digits = 4): number {
   return Number(x.toFixed(digits));
@@ -106,15 +122,31 @@ export interface ModelFamily {
   metric: string;
   /** The family's fine-tuning defaults (its package's FINETUNE_DEFAULTS). */
   finetuneDefaults: { batchSize: number; lr: number; weightDecay: number };
+  /** Whether `--strict` applies (families of images, which are converted to the model's input). */
+  strictImages?: boolean;
+  /** Whether `finetune --train-tokenizer` applies (text families that read the user's own texts). */
+  trainsTokenizer?: boolean;
   /** Checks `--data` before any model or backend is loaded (a usage error comes first). */
   checkData(value: string): void;
   finetune(c: RunContext, out: string): Promise<Trained>;
-  evaluate(o: { from: string; data: string; limit?: number; columns?: TextColumns }): Promise<{
+  evaluate(o: {
+    from: string;
+    data: string;
+    limit?: number;
+    columns?: TextColumns;
+    strict?: boolean;
+  }): Promise<{
     count: number;
     metric: { name: string; value: number };
     loss?: number;
   }>;
-  predict(o: { from: string; inputs: string[]; top: number; beam?: number }): Promise<PredictRow[]>;
+  predict(o: {
+    from: string;
+    inputs: string[];
+    top: number;
+    beam?: number;
+    strict?: boolean;
+  }): Promise<PredictRow[]>;
 }
 
 /** The fit options of a fine-tuning run (`TaskFitOptions` without the data): settings, schedule, callbacks, checkpoints. */

@@ -1,13 +1,17 @@
 // The text-classifier family in the attnzoo command: --data imdb, amazon, an archive or a
 // pre-tokenized file; predict on texts.
+import { labelledTextFormat, loadLabelledTexts } from '@attnzoo/datasets/node';
 import { savePreset } from '@attnzoo/hub/node';
 import {
+  cleanText,
   FINETUNE_DEFAULTS,
   FIT_DEFAULTS,
   loadTrainingData,
   spreadLimit,
   TextClassifier,
 } from '@attnzoo/text-classifier/node';
+import type { SentencePieceTokenizer } from '@attnzoo/tokenizer';
+import { UsageError } from '../command';
 import { presetFolder } from '../tasks/common';
 import { textData } from '../tasks/data';
 import {
@@ -17,11 +21,21 @@ import {
   type Trained,
   toModelClasses,
 } from './family';
+import { trainRunTokenizer } from './own-tokenizer';
 
 async function finetuneText(c: RunContext, out: string): Promise<Trained> {
   const s = c.settings;
   const path = textData(s.data);
   let clf = await TextClassifier.fromPretrained(presetFolder(s.from));
+  let tokenizer: Trained['tokenizer'];
+  if (s.trainTokenizer) {
+    const asked = s.vocab ?? clf.config.vocabularySize;
+    const trained = await ownTokenizer(c, path, clf);
+    const swapped = await clf.withTokenizer(trained);
+    clf.dispose();
+    clf = swapped;
+    tokenizer = { trained: true, vocabularySize: trained.vocabularySize, asked, embedding: 're-initialised' };
+  }
   const data = await loadTrainingData(path, {
     preprocessor: clf.config.preprocessor,
     tokenizerBytes: clf.tokenizer.bytes,
@@ -62,9 +76,39 @@ async function finetuneText(c: RunContext, out: string): Promise<Trained> {
     trainExamples: tr.count,
     testExamples: te.count,
     newHead,
+    ...(tokenizer ? { tokenizer } : {}),
     metric: { name: 'accuracy', value },
     result,
   };
+}
+
+/** The split loadTrainingData makes of own data: the tokenizer learns from its training part only. */
+const OWN_SPLIT_SEED = 42;
+
+/** `--train-tokenizer`: the training texts of the user's own file, cleaned as the preprocessor cleans them. */
+async function ownTokenizer(
+  c: RunContext,
+  path: string,
+  clf: TextClassifier,
+): Promise<SentencePieceTokenizer> {
+  const s = c.settings;
+  if (!(await labelledTextFormat(path)))
+    throw new UsageError(
+      `--train-tokenizer trains on your own texts (.csv, .tsv, .jsonl or a folder per class), not on ${s.data}.`,
+    );
+  return trainRunTokenizer(
+    c,
+    async () => {
+      const d = await loadLabelledTexts(path, { ...s.columns, seed: OWN_SPLIT_SEED, testFraction: 0.1 });
+      return d.train.texts.map((t) => cleanText(t, clf.config.preprocessor));
+    },
+    {
+      asked: s.vocab ?? clf.config.vocabularySize,
+      previous: clf.config.vocabularySize,
+      characterCoverage: 0.9995,
+      replaced: 'the token embedding is',
+    },
+  );
 }
 
 export const textClassifier: ModelFamily = {
@@ -72,6 +116,7 @@ export const textClassifier: ModelFamily = {
   data: 'imdb, amazon, an archive, a .bin, or your own .csv/.tsv/.jsonl or folder per class',
   inputs: 'texts',
   metric: 'accuracy',
+  trainsTokenizer: true,
   finetuneDefaults: {
     ...FINETUNE_DEFAULTS,
     weightDecay: FINETUNE_DEFAULTS.weightDecay ?? FIT_DEFAULTS.weightDecay,

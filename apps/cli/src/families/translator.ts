@@ -3,14 +3,36 @@
 import { basename } from 'node:path';
 import { savePreset } from '@attnzoo/hub/node';
 import { FINETUNE_DEFAULTS, loadTranslator } from '@attnzoo/seq2seq-translator/node';
+import { UsageError } from '../command';
 import { existingFile, learningRate, parameterCounts, presetFolder } from '../tasks/common';
 import { ANKI_NAMES, ownPairs, translationData } from '../tasks/data';
 import type { ModelFamily, RunContext, Trained } from './family';
+import { trainRunTokenizer } from './own-tokenizer';
 
 async function finetuneTranslator(c: RunContext, out: string): Promise<Trained> {
   const s = c.settings;
-  const translator = await loadTranslator(presetFolder(s.from));
+  let translator = await loadTranslator(presetFolder(s.from));
   const data = await translationData(s.data, { train: s.trainLimit, test: s.testLimit }, s.columns);
+  let tokenizer: Trained['tokenizer'];
+  if (s.trainTokenizer) {
+    const train = data.train;
+    if (!ownPairs(s.data) || !('target' in train))
+      throw new UsageError(
+        `--train-tokenizer trains on your own pairs (a .csv/.tsv of source,target or a.txt,b.txt), not on ${s.data}.`,
+      );
+    const asked = s.vocab ?? translator.config.vocabularySize;
+    // One vocabulary for both sides, as the release's: the training pairs' sources and targets.
+    const trained = await trainRunTokenizer(c, async () => [...train.source, ...train.target], {
+      asked,
+      previous: translator.config.vocabularySize,
+      characterCoverage: 1,
+      replaced: 'the token embedding and the output layer are',
+    });
+    const swapped = translator.withTokenizer(trained);
+    translator.dispose();
+    translator = swapped;
+    tokenizer = { trained: true, vocabularySize: trained.vocabularySize, asked, embedding: 're-initialised' };
+  }
   const trainCount = 'count' in data.train ? data.train.count : data.train.source.length;
   c.log(`finetune: ${trainCount} training pairs, ${data.test.source.length} test pairs (${data.source})`);
   const totalSteps = Math.ceil(trainCount / s.batchSize) * s.epochs;
@@ -51,6 +73,7 @@ async function finetuneTranslator(c: RunContext, out: string): Promise<Trained> 
     trainExamples: trainCount,
     testExamples: data.test.source.length,
     newHead: false,
+    ...(tokenizer ? { tokenizer } : {}),
     metric: { name: 'BLEU', value: r.bleu.score },
     result,
   };
@@ -67,6 +90,7 @@ export const translator: ModelFamily = {
   data: 'spa-eng, an Anki .zip, a pretokenized file, or your own .csv/.tsv of source,target or a.txt,b.txt',
   inputs: 'sentences',
   metric: 'BLEU',
+  trainsTokenizer: true,
   finetuneDefaults: FINETUNE_DEFAULTS,
   checkData: (value) => {
     if (!ANKI_NAMES.includes(value.toLowerCase()) && !ownPairs(value))

@@ -4,7 +4,14 @@ import { basename } from 'node:path';
 import { modelCost } from '@attnzoo/attention';
 import { type ImageSplit, selectExamples, stratifiedSample } from '@attnzoo/datasets';
 import { savePreset } from '@attnzoo/hub/node';
-import { FINETUNE_DEFAULTS, ImageClassifier, loadImageData, loadLabelledImages } from '@attnzoo/vit/node';
+import {
+  decodeImage,
+  FINETUNE_DEFAULTS,
+  ImageClassifier,
+  imageMismatch,
+  loadImageData,
+  loadLabelledImages,
+} from '@attnzoo/vit/node';
 import { UsageError } from '../command';
 import { evaluatePreset } from '../release/vit';
 import { presetFolder } from '../tasks/common';
@@ -21,7 +28,7 @@ import {
 async function loadImages(
   data: string,
   classifier: ImageClassifier,
-  o: { trainLimit?: number; testLimit?: number; seed: number; log: (line: string) => void },
+  o: { trainLimit?: number; testLimit?: number; seed: number; strict?: boolean; log: (line: string) => void },
 ) {
   const d = imageData(data);
   if (d.own === undefined) {
@@ -29,7 +36,7 @@ async function loadImages(
     return { ...loaded, dataset: d.dataset as string };
   }
   const [size, , channels] = classifier.preprocessor.shape;
-  const own = await loadLabelledImages(d.own, { size, channels: channels as 1 | 3 });
+  const own = await loadLabelledImages(d.own, { size, channels: channels as 1 | 3, strict: o.strict });
   if (own.upscaled > 0)
     o.log(
       `warning: ${own.upscaled} image(s) in ${d.own} are smaller than the model's ${size}×${size} and were enlarged`,
@@ -56,6 +63,7 @@ async function finetuneVit(c: RunContext, out: string): Promise<Trained> {
     trainLimit: s.trainLimit,
     testLimit: s.testLimit,
     seed: s.seed,
+    strict: s.strict,
     // A warning about the data goes to stderr also under --json.
     log: (line) => console.error(line),
   });
@@ -117,6 +125,7 @@ export const vit: ModelFamily = {
   inputs: 'image files',
   metric: 'accuracy',
   finetuneDefaults: FINETUNE_DEFAULTS,
+  strictImages: true,
   checkData: (value) => void imageData(value),
   finetune: finetuneVit,
   async evaluate(o) {
@@ -125,7 +134,11 @@ export const vit: ModelFamily = {
       // Own images: the test part of the same seeded split finetune used.
       const classifier = await ImageClassifier.fromPretrained(presetFolder(o.from));
       try {
-        const { test } = await loadImages(o.data, classifier, { seed: 42, log: (l) => console.error(l) });
+        const { test } = await loadImages(o.data, classifier, {
+          seed: 42,
+          strict: o.strict,
+          log: (l) => console.error(l),
+        });
         const t = {
           ...test!,
           labels: toModelClasses(test!.labels, test!.classNames, classifier.classNames, o.data),
@@ -158,6 +171,16 @@ export const vit: ModelFamily = {
     );
     const classifier = await ImageClassifier.fromPretrained(presetFolder(o.from));
     try {
+      if (o.strict) {
+        const [size, , channels] = classifier.preprocessor.shape;
+        files.forEach((bytes, i) => {
+          const mismatch = imageMismatch(decodeImage(bytes, o.inputs[i]), size, channels);
+          if (mismatch)
+            throw new UsageError(
+              `${o.inputs[i]} ${mismatch}; resize or convert it to ${size}×${size} ${channels === 1 ? 'grey' : 'colour'}, or drop --strict to predict with a warning.`,
+            );
+        });
+      }
       const predictions = await classifier.predict(files, { topK: o.top });
       return predictions.map((p, i) => ({
         input: o.inputs[i],
