@@ -1,0 +1,340 @@
+// The playground in a real browser: Debian's Chromium (headless, driven by puppeteer-core) against
+// the built app served on 127.0.0.1, every demo checked against the Node API on the same input.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TextClassifier } from '@attnzoo/text-classifier/node';
+import { ImageClassifier } from '@attnzoo/vit/node';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { unzipSync } from 'fflate';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePng } from './testing/png';
+import { serveFolder } from './testing/serve';
+
+const app = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = resolve(app, '../..');
+const out = join(app, 'test-output');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+interface Row {
+  preset: string;
+  label: string;
+  probabilities: number[];
+}
+interface PageState {
+  backend: string;
+  summary: string;
+  ready: boolean;
+  error: string;
+  loadMs: Record<string, number>;
+  digit: { pixels: number[]; rows: Row[] };
+  photo: { pixels: number[]; rows: Row[] };
+  review: { text: string; rows: Row[] };
+  finetune: {
+    name: string;
+    before: number;
+    after: number;
+    inputs: number[][];
+    predictions: number[][];
+    changed: number;
+  };
+}
+
+let browser: Browser;
+let server: Server;
+let url: string;
+let requests: string[];
+const node = new Map<string, ImageClassifier | TextClassifier>();
+
+async function nodeTask(preset: string): Promise<ImageClassifier | TextClassifier> {
+  let task = node.get(preset);
+  if (!task) {
+    const dir = join(repo, 'models', preset, 'preset');
+    task = preset.startsWith('textcls')
+      ? await TextClassifier.fromPretrained(dir)
+      : await ImageClassifier.fromPretrained(dir);
+    node.set(preset, task);
+  }
+  return task;
+}
+
+const maxDiff = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+
+/** Each row of the page's table: the Node API on the same input gives the same class and probabilities. */
+async function expectSameAsNode(
+  rows: Row[],
+  input: (task: ImageClassifier | TextClassifier) => Promise<Row>,
+) {
+  expect(rows).toHaveLength(4);
+  for (const row of rows) {
+    const mine = await input(await nodeTask(row.preset));
+    expect(row.label, row.preset).toBe(mine.label);
+    expect(maxDiff(row.probabilities, mine.probabilities), row.preset).toBeLessThan(2e-3);
+  }
+}
+
+const state = (page: Page) =>
+  page.evaluate(() => (window as unknown as { playground: PageState }).playground);
+
+async function open(backend: 'wasm' | 'webgpu', context = browser.defaultBrowserContext()): Promise<Page> {
+  const page = await context.newPage();
+  await page.setViewport({ width: 1000, height: 1800 });
+  page.on('pageerror', (e) => console.error('page error:', e));
+  await page.goto(`${url}?backend=${backend}`);
+  await page.waitForFunction(
+    () => {
+      const s = (window as unknown as { playground?: PageState }).playground;
+      return s?.ready || s?.error;
+    },
+    { timeout: 120_000 },
+  );
+  const s = await state(page);
+  expect(s.error).toBe('');
+  return page;
+}
+
+async function runs(page: Page, table: string): Promise<number> {
+  return Number(await page.$eval(table, (t) => (t as HTMLElement).dataset.runs));
+}
+async function waitRuns(page: Page, table: string, n: number): Promise<void> {
+  await page.waitForFunction(
+    (t, k) => Number((document.querySelector(t) as HTMLElement).dataset.runs) >= k,
+    { timeout: 120_000 },
+    table,
+    n,
+  );
+}
+
+/** Draws with the mouse on the digit canvas: a stroke through points given in 0..1 of its size. */
+async function draw(page: Page, points: [number, number][]): Promise<void> {
+  const box = (await (await page.$('#digit-canvas'))?.boundingBox()) as {
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+  };
+  const at = ([x, y]: [number, number]) => [box.x + x * box.width, box.y + y * box.height] as const;
+  await page.mouse.move(...at(points[0]));
+  await page.mouse.down();
+  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 4 });
+  await page.mouse.up();
+}
+const ONE: [number, number][] = [
+  [0.5, 0.15],
+  [0.5, 0.85],
+];
+const ZERO: [number, number][] = Array.from({ length: 25 }, (_, i) => {
+  const a = (i / 24) * 2 * Math.PI;
+  return [0.5 + 0.22 * Math.sin(a), 0.5 - 0.32 * Math.cos(a)];
+});
+
+async function drawDigit(page: Page, stroke: [number, number][]): Promise<PageState['digit']> {
+  const before = await runs(page, '#digit-results');
+  await page.click('#digit-clear');
+  await draw(page, stroke);
+  await waitRuns(page, '#digit-results', before + 1);
+  return (await state(page)).digit;
+}
+
+const imageInput = (pixels: number[], size: number, channels: 1 | 3) => ({
+  data: Uint8Array.from(pixels),
+  width: size,
+  height: size,
+  channels,
+});
+const predictImage =
+  (pixels: number[], size: number, channels: 1 | 3) => async (t: ImageClassifier | TextClassifier) => ({
+    preset: '',
+    ...(await (t as ImageClassifier).predict(imageInput(pixels, size, channels)))[0],
+  });
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  mkdirSync(out, { recursive: true });
+  const dist = join(await mkdtemp(join(tmpdir(), 'attnzoo-playground-')), 'dist');
+  await build({ root: app, logLevel: 'error', build: { outDir: dist, emptyOutDir: true } });
+  ({ server, url, requests } = await serveFolder(dist));
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // --no-sandbox: CI runs as root. SwiftShader gives headless Chromium a WebGPU adapter on CPU.
+    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+  for (const t of node.values()) t.model.dispose();
+});
+
+describe('playground on wasm', () => {
+  let page: Page;
+
+  it('draws a digit and gives the Node API top class for all four variants', async () => {
+    const start = Date.now();
+    page = await open('wasm');
+    const firstLoad = Date.now() - start;
+    const s = await state(page);
+    expect(s.backend).toBe('wasm');
+    expect(await page.$eval('#backend', (e) => e.textContent)).toMatch(/^backend: wasm \[requested\]/);
+
+    const one = await drawDigit(page, ONE);
+    await expectSameAsNode(one.rows, predictImage(one.pixels, 28, 1));
+    // A stroke drawn as a "1" is read as one by the releases (they reach 99 % on MNIST).
+    expect(one.rows.filter((r) => r.label === '1').length).toBeGreaterThanOrEqual(3);
+    const zero = await drawDigit(page, ZERO);
+    await expectSameAsNode(zero.rows, predictImage(zero.pixels, 28, 1));
+    expect(zero.rows.filter((r) => r.label === '0').length).toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: join(out, 'playground-wasm.png'), fullPage: true });
+    console.log(
+      `first load (wasm, four vit-mnist presets): ${firstLoad} ms; loads ${JSON.stringify(s.loadMs)}`,
+    );
+  });
+
+  it('classifies a typed review like the Node API', async () => {
+    const text = 'Dull and far too long; the plot made no sense and I nearly walked out.';
+    await page.$eval(
+      '#review-text',
+      (e, t) => {
+        (e as HTMLTextAreaElement).value = t as string;
+      },
+      text,
+    );
+    await page.click('#review-run');
+    await waitRuns(page, '#review-results', 1);
+    const s = await state(page);
+    expect(s.review.text).toBe(text);
+    await expectSameAsNode(s.review.rows, async (t) => ({
+      preset: '',
+      ...(await (t as TextClassifier).predict(text))[0],
+    }));
+  });
+
+  it('classifies a dropped photo like the Node API', async () => {
+    // A 32×32 RGB picture (sky over grass), stored as PNG: the page must see exactly these pixels.
+    const rgb = new Uint8Array(32 * 32 * 3);
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 32; x++) {
+        const sky = y < 18;
+        rgb.set(sky ? [110 + y * 4, 160 + y * 2, 235] : [40 + x, 140 - y, 30], (y * 32 + x) * 3);
+      }
+    const file = join(out, 'photo.png');
+    writeFileSync(file, encodePng(rgb, 32, 32, 3));
+    const input = (await page.$('#photo-file')) as unknown as { uploadFile(path: string): Promise<void> };
+    await input.uploadFile(file);
+    await waitRuns(page, '#photo-results', 1);
+    const s = await state(page);
+    expect(s.photo.pixels).toEqual([...rgb]);
+    await expectSameAsNode(s.photo.rows, predictImage(s.photo.pixels, 32, 3));
+  });
+
+  it('fine-tunes in the page, and the downloaded preset loads in Node with the same outputs', async () => {
+    // Drawings labelled on purpose with other classes, so that fine-tuning has something to change.
+    for (const [stroke, label] of [
+      [ONE, '7'],
+      [ZERO, '6'],
+      [ONE, '7'],
+      [ZERO, '6'],
+    ] as const) {
+      await drawDigit(page, stroke as [number, number][]);
+      await page.select('#ft-label', label);
+      await page.click('#ft-add');
+    }
+    expect(await page.$eval('#ft-count', (e) => e.textContent)).toBe('4 examples');
+    await page.select('#ft-variant', 'efficient');
+    await page.$eval('#ft-steps', (e) => {
+      (e as HTMLInputElement).value = '6';
+    });
+    await page.$eval('#ft-lr', (e) => {
+      (e as HTMLInputElement).value = '0.002';
+    });
+    await page.click('#ft-run');
+    await page.waitForFunction(() => document.getElementById('ft-log')?.dataset.state === 'done', {
+      timeout: 180_000,
+    });
+    expect(await page.$eval('#ft-progress', (e) => (e as HTMLProgressElement).value)).toBe(6);
+    const ft = (await state(page)).finetune;
+    expect(ft.name).toBe('vit-mnist-efficient-finetuned');
+    expect(ft.changed).toBeGreaterThan(0);
+    expect(ft.after).toBeGreaterThan(ft.before);
+
+    const downloads = await mkdtemp(join(tmpdir(), 'attnzoo-playground-download-'));
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    await page.click('#ft-download');
+    const zipPath = join(downloads, `${ft.name}.zip`);
+    for (let i = 0; i < 100 && !existsSync(zipPath); i++) await new Promise((r) => setTimeout(r, 100));
+    const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
+    for (const [name, bytes] of Object.entries(files)) {
+      mkdirSync(dirname(join(downloads, name)), { recursive: true });
+      writeFileSync(join(downloads, name), bytes);
+    }
+    const folder = join(downloads, ft.name);
+    expect(readdirSync(folder).sort()).toEqual(
+      [
+        'README.md',
+        'config.json',
+        'group1-shard1of1.bin',
+        'manifest.json',
+        'metadata.json',
+        'model.json',
+      ].sort(),
+    );
+    const tuned = await ImageClassifier.fromPretrained(folder);
+    const release = (await nodeTask('vit-mnist-efficient')) as ImageClassifier;
+    for (const [i, pixels] of ft.inputs.entries()) {
+      const [mine] = await tuned.predict(imageInput(pixels, 28, 1));
+      expect(maxDiff(mine.probabilities, ft.predictions[i])).toBeLessThan(2e-3);
+      const [before] = await release.predict(imageInput(pixels, 28, 1));
+      expect(maxDiff(mine.probabilities, before.probabilities)).toBeGreaterThan(1e-2);
+    }
+    tuned.model.dispose();
+    await page.screenshot({ path: join(out, 'playground-finetune.png'), fullPage: true });
+  });
+
+  it('reloads offline: the app from its service worker, the presets from the Cache API', async () => {
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null || true);
+    const online = await drawDigit(page, ONE);
+    const served = requests.length;
+    await page.setOfflineMode(true);
+    await page.reload();
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { playground?: PageState }).playground;
+        return s?.ready || s?.error;
+      },
+      { timeout: 120_000 },
+    );
+    expect((await state(page)).error).toBe('');
+    const offline = await drawDigit(page, ONE);
+    expect(requests.length).toBe(served);
+    expect(offline.pixels).toEqual(online.pixels);
+    expect(offline.rows.map((r) => r.label)).toEqual(online.rows.map((r) => r.label));
+    await page.setOfflineMode(false);
+    await page.close();
+  });
+});
+
+describe('playground on WebGPU (SwiftShader)', () => {
+  it('draws a digit and gives the Node API top class for all four variants', async () => {
+    const context = await browser.createBrowserContext();
+    const page = await open('webgpu', context);
+    const s = await state(page);
+    expect(s.backend).toBe('webgpu');
+    expect(s.summary).toMatch(/^backend: webgpu \(adapter .*swiftshader.*\) \[requested\]/);
+    const one = await drawDigit(page, ONE);
+    await expectSameAsNode(one.rows, predictImage(one.pixels, 28, 1));
+    await page.screenshot({ path: join(out, 'playground-webgpu.png'), fullPage: true });
+    await context.close();
+  });
+});
