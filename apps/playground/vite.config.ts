@@ -46,10 +46,14 @@ function zooFiles(): Plugin {
       for (const [name, file] of files) {
         this.emitFile({ type: 'asset', fileName: name, source: readFileSync(file) });
       }
-      // Everything but the presets (they go to the Cache API through @attnzoo/hub) and the wasm
-      // binaries tfjs does not pick.
-      const shell = ['./', ...Object.keys(bundle).map((f) => `./${f}`)];
-      const wasm = [...files.keys()].filter((f) => f.startsWith('wasm/')).map((f) => `./${f}`);
+      // The app and the wasm binaries; not the presets: @attnzoo/hub keeps those in the Cache API
+      // as they are loaded, each verified against its manifest.
+      const shell = [
+        './',
+        ...Object.keys(bundle)
+          .filter((f) => !f.startsWith('presets/'))
+          .map((f) => `./${f}`),
+      ];
       // A new build gets a new cache name, so that an old app is never served beside new files.
       const hash = createHash('sha256');
       for (const [name, item] of Object.entries(bundle)) {
@@ -59,7 +63,7 @@ function zooFiles(): Plugin {
       this.emitFile({
         type: 'asset',
         fileName: 'sw.js',
-        source: serviceWorker(shell.concat(wasm), version),
+        source: serviceWorker(shell, version),
       });
     },
   };
@@ -100,8 +104,10 @@ self.addEventListener('fetch', (e) => {
 `;
 }
 
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   base: './',
+  // Only a build has the service worker (import.meta.env.PROD follows NODE_ENV, which test runners set).
+  define: { __SERVICE_WORKER__: JSON.stringify(command === 'build') },
   // Sibling packages from their TypeScript sources, as the tests and the CLI run them.
   resolve: {
     conditions: ['@attnzoo/source', ...defaultClientConditions],
@@ -111,4 +117,4 @@ export default defineConfig({
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
   server: { host: '127.0.0.1' },
   preview: { host: '127.0.0.1' },
-});
+}));

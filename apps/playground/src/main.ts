@@ -21,6 +21,8 @@ const state = {
   backend: '' as string,
   summary: '',
   ready: false,
+  /** The service worker holds the app: a reload works offline. */
+  offline: false,
   error: '',
   loadMs: {} as Record<string, number>,
   digit: { pixels: [] as number[], rows: [] as Row[] },
@@ -482,8 +484,16 @@ async function start(): Promise<void> {
   await Promise.all(familyPresets('digits').map(load));
   state.ready = true;
   status('Ready: draw a digit.');
-  if ('serviceWorker' in navigator && import.meta.env.PROD) {
-    await navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('no offline copy:', e));
+  if ('serviceWorker' in navigator && __SERVICE_WORKER__) {
+    // The app's files for offline use; the presets are already in the Cache API.
+    try {
+      await navigator.serviceWorker.register('./sw.js');
+      await navigator.serviceWorker.ready;
+      state.offline = true;
+      status('Ready: draw a digit. (This page now works offline.)');
+    } catch (error) {
+      console.warn('no offline copy of the app:', error);
+    }
   }
 }
 

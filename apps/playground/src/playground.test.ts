@@ -86,6 +86,9 @@ async function open(backend: 'wasm' | 'webgpu', context = browser.defaultBrowser
   const page = await context.newPage();
   await page.setViewport({ width: 1000, height: 1800 });
   page.on('pageerror', (e) => console.error('page error:', e));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warn') console.error(`page ${m.type()}: ${m.text()}`);
+  });
   await page.goto(`${url}?backend=${backend}`);
   await page.waitForFunction(
     () => {
@@ -155,10 +158,27 @@ const predictImage =
   });
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `No Chromium at ${CHROMIUM}: install it (Debian: apt-get install -y --no-install-recommends chromium) or set CHROMIUM to its path.`,
+    );
+  }
   await tf.setBackend('cpu');
   mkdirSync(out, { recursive: true });
   const dist = join(await mkdtemp(join(tmpdir(), 'attnzoo-playground-')), 'dist');
-  await build({ root: app, logLevel: 'error', build: { outDir: dist, emptyOutDir: true } });
+  // The same bundle as `pnpm build` (vitest sets NODE_ENV=test, which Vite would build for).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      root: app,
+      mode: 'production',
+      logLevel: 'error',
+      build: { outDir: dist, emptyOutDir: true },
+    });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
   ({ server, url, requests } = await serveFolder(dist));
   browser = await puppeteer.launch({
     executablePath: CHROMIUM,
@@ -300,10 +320,12 @@ describe('playground on wasm', () => {
   });
 
   it('reloads offline: the app from its service worker, the presets from the Cache API', async () => {
-    await page.evaluate(async () => {
-      await navigator.serviceWorker.ready;
-    });
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null || true);
+    await page.waitForFunction(
+      () => (window as unknown as { playground: { offline: boolean } }).playground.offline,
+      {
+        timeout: 60_000,
+      },
+    );
     const online = await drawDigit(page, ONE);
     const served = requests.length;
     await page.setOfflineMode(true);
