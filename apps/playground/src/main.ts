@@ -267,14 +267,14 @@ $('ft-add').addEventListener('click', () => {
   $('ft-count').textContent = `${examples.length} example${examples.length === 1 ? '' : 's'}`;
 });
 
-/** `text,label` lines (a quoted text may hold commas and doubled quotes). */
+/** `text,label` lines: the label follows the last comma; a quoted text may hold doubled quotes. */
 export function parseCsv(csv: string, classNames: string[]): { texts: string[]; labels: number[] } {
   const texts: string[] = [];
   const labels: number[] = [];
   for (const [i, raw] of csv.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (!line) continue;
-    const m = /^(?:"((?:[^"]|"")*)"|([^,]*)),\s*([^,]+)$/.exec(line);
+    const m = /^(?:"((?:[^"]|"")*)"|(.*)),\s*([^,"]+)$/.exec(line);
     if (!m) throw new Error(`CSV line ${i + 1} is not text,label: ${line}`);
     const text = m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2];
     const label = m[3].trim();
@@ -307,137 +307,148 @@ $('ft-run').addEventListener('click', () => {
   const log = $('ft-log');
   const progress = $<HTMLProgressElement>('ft-progress');
   serial(async () => {
-    log.dataset.state = 'running';
-    const digits = ftTask.value === 'digits';
-    const variant = $<HTMLSelectElement>('ft-variant').value as Variant;
-    const base = `${FAMILIES[digits ? 'digits' : 'reviews']}-${variant}`;
-    const steps = Math.max(1, Math.round(Number($<HTMLInputElement>('ft-steps').value)));
-    const lr = Number($<HTMLInputElement>('ft-lr').value);
-    // A fresh copy of the release: the demos above keep theirs.
-    const source = await load(base);
-    const preset = await loadPresetFiles(
-      await presetFiles(
-        source.model,
-        { name: base },
-        {
-          config: source.presetConfig(),
-          tokenizer: source instanceof TextClassifier ? source.tokenizer.bytes : undefined,
-        },
-      ),
-      base,
-    );
-    const task =
-      source instanceof TextClassifier
-        ? await TextClassifier.fromPreset(preset)
-        : ImageClassifier.fromPreset(preset);
-
-    let inputs: unknown[];
-    let labels: number[];
-    if (task instanceof ImageClassifier) {
-      if (examples.length === 0) throw new Error('Add a few labelled drawings first.');
-      inputs = examples.map((e) => ({ data: e.pixels, width: 28, height: 28, channels: 1 }));
-      labels = examples.map((e) => e.label);
-    } else {
-      const csv = parseCsv($<HTMLTextAreaElement>('ft-csv').value, task.classNames);
-      inputs = csv.texts;
-      labels = csv.labels;
+    try {
+      await fineTune(log, progress);
+    } catch (error) {
+      log.textContent += `Fine-tuning failed: ${(error as Error).message}\n`;
+      log.dataset.state = 'error';
+      throw error;
     }
-    const before = accuracy(await predictAll(task, inputs), labels);
-    log.textContent = `${base}: ${labels.length} examples, accuracy before ${(before * 100).toFixed(0)} %\n`;
-    progress.max = steps;
-    progress.value = 0;
-    const callbacks = [
-      {
-        onBatchEnd: (logs: { loss?: number }) => {
-          progress.value += 1;
-          log.textContent += `step ${progress.value}/${steps}: loss ${logs.loss?.toFixed(4)}\n`;
-        },
-      },
-    ];
-    const start = performance.now();
-    const n = labels.length;
-    // One batch of all examples per epoch: `steps` epochs are `steps` optimizer steps.
-    if (task instanceof ImageClassifier) {
-      const images = new Uint8Array(n * 28 * 28);
-      for (const [i, e] of examples.entries()) images.set(e.pixels, i * 28 * 28);
-      await task.fit({
-        train: {
-          kind: 'images',
-          images,
-          labels: Int32Array.from(labels),
-          count: n,
-          height: 28,
-          width: 28,
-          channels: 1,
-          classNames: task.config.classNames,
-        },
-        epochs: steps,
-        batchSize: n,
-        lr,
-        callbacks,
-      });
-    } else {
-      await task.fit({
-        train: {
-          kind: 'text',
-          texts: inputs as string[],
-          labels: Int32Array.from(labels),
-          classNames: task.classNames,
-        },
-        epochs: steps,
-        batchSize: n,
-        lr,
-        callbacks,
-      });
-    }
-    const seconds = (performance.now() - start) / 1000;
-    // The preset as downloaded (float16 weights), loaded back: what the page shows is what Node gets.
-    const name = `${base}-finetuned`;
-    const files = await presetFiles(
-      task.model,
-      {
-        name,
-        description: `${base} fine-tuned in the attnzoo playground on ${n} examples for ${steps} steps`,
-        training: { backend: tf.getBackend(), durationSeconds: seconds },
-      },
-      {
-        config: task.presetConfig(),
-        float16: true,
-        tokenizer: task instanceof TextClassifier ? task.tokenizer.bytes : undefined,
-      },
-    );
-    task.model.dispose();
-    const reloaded = loadPresetFiles(files, name);
-    const tuned =
-      task instanceof TextClassifier
-        ? await TextClassifier.fromPreset(await reloaded)
-        : ImageClassifier.fromPreset(await reloaded);
-    const probs = await predictAll(tuned, inputs);
-    tuned.model.dispose();
-    const after = accuracy(probs, labels);
-    const original = source.model.getWeights();
-    const changed = await changedWeights(original, files);
-    state.finetune = {
-      name,
-      before,
-      after,
-      // Plain arrays: what the browser test hands to the Node API.
-      inputs: inputs.map((x) => (typeof x === 'string' ? x : [...(x as { data: Uint8Array }).data])),
-      predictions: probs,
-      changed,
-      fileCount: Object.keys(files).length,
-    };
-    log.textContent +=
-      `accuracy after ${(after * 100).toFixed(0)} % (${seconds.toFixed(1)} s of training on ${tf.getBackend()})\n` +
-      `preset ${name}: ${Object.keys(files).length} files, ${changed} weight tensors changed\n`;
-    download = {
-      name,
-      zip: zipSync(Object.fromEntries(Object.entries(files).map(([f, b]) => [`${name}/${f}`, b]))),
-    };
-    $<HTMLButtonElement>('ft-download').disabled = false;
-    log.dataset.state = 'done';
   });
 });
+
+async function fineTune(log: HTMLElement, progress: HTMLProgressElement): Promise<void> {
+  log.textContent = '';
+  log.dataset.state = 'running';
+  const digits = ftTask.value === 'digits';
+  const variant = $<HTMLSelectElement>('ft-variant').value as Variant;
+  const base = `${FAMILIES[digits ? 'digits' : 'reviews']}-${variant}`;
+  const steps = Math.max(1, Math.round(Number($<HTMLInputElement>('ft-steps').value)));
+  const lr = Number($<HTMLInputElement>('ft-lr').value);
+  // A fresh copy of the release: the demos above keep theirs.
+  const source = await load(base);
+  const preset = await loadPresetFiles(
+    await presetFiles(
+      source.model,
+      { name: base },
+      {
+        config: source.presetConfig(),
+        tokenizer: source instanceof TextClassifier ? source.tokenizer.bytes : undefined,
+      },
+    ),
+    base,
+  );
+  const task =
+    source instanceof TextClassifier
+      ? await TextClassifier.fromPreset(preset)
+      : ImageClassifier.fromPreset(preset);
+
+  let inputs: unknown[];
+  let labels: number[];
+  if (task instanceof ImageClassifier) {
+    if (examples.length === 0) throw new Error('Add a few labelled drawings first.');
+    inputs = examples.map((e) => ({ data: e.pixels, width: 28, height: 28, channels: 1 }));
+    labels = examples.map((e) => e.label);
+  } else {
+    const csv = parseCsv($<HTMLTextAreaElement>('ft-csv').value, task.classNames);
+    inputs = csv.texts;
+    labels = csv.labels;
+  }
+  const before = accuracy(await predictAll(task, inputs), labels);
+  log.textContent = `${base}: ${labels.length} examples, accuracy before ${(before * 100).toFixed(0)} %\n`;
+  progress.max = steps;
+  progress.value = 0;
+  const callbacks = [
+    {
+      onBatchEnd: (logs: { loss?: number }) => {
+        progress.value += 1;
+        log.textContent += `step ${progress.value}/${steps}: loss ${logs.loss?.toFixed(4)}\n`;
+      },
+    },
+  ];
+  const start = performance.now();
+  const n = labels.length;
+  // One batch of all examples per epoch: `steps` epochs are `steps` optimizer steps.
+  if (task instanceof ImageClassifier) {
+    const images = new Uint8Array(n * 28 * 28);
+    for (const [i, e] of examples.entries()) images.set(e.pixels, i * 28 * 28);
+    await task.fit({
+      train: {
+        kind: 'images',
+        images,
+        labels: Int32Array.from(labels),
+        count: n,
+        height: 28,
+        width: 28,
+        channels: 1,
+        classNames: task.config.classNames,
+      },
+      epochs: steps,
+      batchSize: n,
+      lr,
+      callbacks,
+    });
+  } else {
+    await task.fit({
+      train: {
+        kind: 'text',
+        texts: inputs as string[],
+        labels: Int32Array.from(labels),
+        classNames: task.classNames,
+      },
+      epochs: steps,
+      batchSize: n,
+      lr,
+      callbacks,
+    });
+  }
+  const seconds = (performance.now() - start) / 1000;
+  // The preset as downloaded (float16 weights), loaded back: what the page shows is what Node gets.
+  const name = `${base}-finetuned`;
+  const files = await presetFiles(
+    task.model,
+    {
+      name,
+      description: `${base} fine-tuned in the attnzoo playground on ${n} examples for ${steps} steps`,
+      training: { backend: tf.getBackend(), durationSeconds: seconds },
+    },
+    {
+      config: task.presetConfig(),
+      float16: true,
+      tokenizer: task instanceof TextClassifier ? task.tokenizer.bytes : undefined,
+    },
+  );
+  task.model.dispose();
+  const reloaded = loadPresetFiles(files, name);
+  const tuned =
+    task instanceof TextClassifier
+      ? await TextClassifier.fromPreset(await reloaded)
+      : ImageClassifier.fromPreset(await reloaded);
+  const probs = await predictAll(tuned, inputs);
+  tuned.model.dispose();
+  const after = accuracy(probs, labels);
+  const original = source.model.getWeights();
+  const changed = await changedWeights(original, files);
+  state.finetune = {
+    name,
+    before,
+    after,
+    // Plain arrays: what the browser test hands to the Node API.
+    inputs: inputs.map((x) => (typeof x === 'string' ? x : [...(x as { data: Uint8Array }).data])),
+    predictions: probs,
+    changed,
+    fileCount: Object.keys(files).length,
+  };
+  log.textContent +=
+    `accuracy after ${(after * 100).toFixed(0)} % (${seconds.toFixed(1)} s of training on ${tf.getBackend()})\n` +
+    `preset ${name}: ${Object.keys(files).length} files, ${changed} weight tensors changed\n`;
+  download = {
+    name,
+    zip: zipSync(Object.fromEntries(Object.entries(files).map(([f, b]) => [`${name}/${f}`, b]))),
+  };
+  $<HTMLButtonElement>('ft-download').disabled = false;
+  log.dataset.state = 'done';
+}
 
 /** How many of the release's weight tensors the fine-tuned preset changed. */
 async function changedWeights(original: tf.Tensor[], files: Record<string, Uint8Array>): Promise<number> {

@@ -157,6 +157,59 @@ const predictImage =
     ...(await (t as ImageClassifier).predict(imageInput(pixels, size, channels)))[0],
   });
 
+/** Clicks the page's download button and unpacks the zip: the preset folder it holds. */
+async function downloadPreset(page: Page, name: string): Promise<string> {
+  const downloads = await mkdtemp(join(tmpdir(), 'attnzoo-playground-download-'));
+  const cdp = await page.createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+  await page.click('#ft-download');
+  const zipPath = join(downloads, `${name}.zip`);
+  for (let i = 0; i < 100 && !existsSync(zipPath); i++) await new Promise((r) => setTimeout(r, 100));
+  const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
+  for (const [file, bytes] of Object.entries(files)) {
+    mkdirSync(dirname(join(downloads, file)), { recursive: true });
+    writeFileSync(join(downloads, file), bytes);
+  }
+  return join(downloads, name);
+}
+
+async function fineTune(
+  page: Page,
+  variant: string,
+  steps: number,
+  lr: number,
+): Promise<PageState['finetune']> {
+  await page.select('#ft-variant', variant);
+  await page.$eval(
+    '#ft-steps',
+    (e, v) => {
+      (e as HTMLInputElement).value = String(v);
+    },
+    steps,
+  );
+  await page.$eval(
+    '#ft-lr',
+    (e, v) => {
+      (e as HTMLInputElement).value = String(v);
+    },
+    lr,
+  );
+  await page.$eval('#ft-log', (e) => {
+    (e as HTMLElement).dataset.state = 'idle';
+  });
+  await page.click('#ft-run');
+  await page.waitForFunction(
+    () => /done|error/.test(document.getElementById('ft-log')?.dataset.state ?? ''),
+    {
+      timeout: 180_000,
+    },
+  );
+  const log = await page.$eval('#ft-log', (e) => `${(e as HTMLElement).dataset.state}: ${e.textContent}`);
+  expect(log).toMatch(/^done: /);
+  expect(await page.$eval('#ft-progress', (e) => (e as HTMLProgressElement).value)).toBe(steps);
+  return (await state(page)).finetune;
+}
+
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -253,6 +306,20 @@ describe('playground on wasm', () => {
     const s = await state(page);
     expect(s.photo.pixels).toEqual([...rgb]);
     await expectSameAsNode(s.photo.rows, predictImage(s.photo.pixels, 32, 3));
+
+    // The same picture dropped on the drop zone, as a drag from the desktop delivers it.
+    await page.evaluate(
+      (bytes) => {
+        const data = new DataTransfer();
+        data.items.add(new File([Uint8Array.from(bytes)], 'photo.png', { type: 'image/png' }));
+        document
+          .getElementById('photo-drop')
+          ?.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+      },
+      [...encodePng(rgb, 32, 32, 3)],
+    );
+    await waitRuns(page, '#photo-results', 2);
+    expect((await state(page)).photo.pixels).toEqual([...rgb]);
   });
 
   it('fine-tunes in the page, and the downloaded preset loads in Node with the same outputs', async () => {
@@ -268,35 +335,11 @@ describe('playground on wasm', () => {
       await page.click('#ft-add');
     }
     expect(await page.$eval('#ft-count', (e) => e.textContent)).toBe('4 examples');
-    await page.select('#ft-variant', 'efficient');
-    await page.$eval('#ft-steps', (e) => {
-      (e as HTMLInputElement).value = '6';
-    });
-    await page.$eval('#ft-lr', (e) => {
-      (e as HTMLInputElement).value = '0.002';
-    });
-    await page.click('#ft-run');
-    await page.waitForFunction(() => document.getElementById('ft-log')?.dataset.state === 'done', {
-      timeout: 180_000,
-    });
-    expect(await page.$eval('#ft-progress', (e) => (e as HTMLProgressElement).value)).toBe(6);
-    const ft = (await state(page)).finetune;
+    const ft = await fineTune(page, 'efficient', 6, 0.002);
     expect(ft.name).toBe('vit-mnist-efficient-finetuned');
     expect(ft.changed).toBeGreaterThan(0);
     expect(ft.after).toBeGreaterThan(ft.before);
-
-    const downloads = await mkdtemp(join(tmpdir(), 'attnzoo-playground-download-'));
-    const cdp = await page.createCDPSession();
-    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
-    await page.click('#ft-download');
-    const zipPath = join(downloads, `${ft.name}.zip`);
-    for (let i = 0; i < 100 && !existsSync(zipPath); i++) await new Promise((r) => setTimeout(r, 100));
-    const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
-    for (const [name, bytes] of Object.entries(files)) {
-      mkdirSync(dirname(join(downloads, name)), { recursive: true });
-      writeFileSync(join(downloads, name), bytes);
-    }
-    const folder = join(downloads, ft.name);
+    const folder = await downloadPreset(page, ft.name);
     expect(readdirSync(folder).sort()).toEqual(
       [
         'README.md',
@@ -317,6 +360,43 @@ describe('playground on wasm', () => {
     }
     tuned.model.dispose();
     await page.screenshot({ path: join(out, 'playground-finetune.png'), fullPage: true });
+  });
+
+  it('fine-tunes the review classifier on a pasted CSV, and the preset loads in Node with the same outputs', async () => {
+    await page.select('#ft-task', 'reviews');
+    // Sentiments flipped on purpose, so that a few steps move the predictions.
+    const rows = [
+      ['A wonderful, moving film with superb acting', 'negative'],
+      ['Brilliant from start to finish, I loved it', 'negative'],
+      ['Boring, badly written and far too long', 'positive'],
+      ['"The worst film I have seen, a total waste of time"', '1'],
+    ];
+    await page.$eval(
+      '#ft-csv',
+      (e, csv) => {
+        (e as HTMLTextAreaElement).value = csv as string;
+      },
+      rows.map((r) => r.join(',')).join('\n'),
+    );
+    const ft = await fineTune(page, 'sdpa', 5, 0.003);
+    expect(ft.name).toBe('textcls-imdb-sdpa-finetuned');
+    expect(ft.inputs).toEqual([
+      ...rows.slice(0, 3).map((r) => r[0]),
+      'The worst film I have seen, a total waste of time',
+    ]);
+    expect(ft.changed).toBeGreaterThan(0);
+    const folder = await downloadPreset(page, ft.name);
+    expect(readdirSync(folder)).toContain('tokenizer.model');
+    const tuned = await TextClassifier.fromPretrained(folder);
+    const release = (await nodeTask('textcls-imdb-sdpa')) as TextClassifier;
+    const texts = ft.inputs as unknown as string[];
+    const mine = await tuned.predict(texts);
+    const before = await release.predict(texts);
+    for (const [i, p] of mine.entries()) {
+      expect(maxDiff(p.probabilities, ft.predictions[i])).toBeLessThan(2e-3);
+      expect(maxDiff(p.probabilities, before[i].probabilities)).toBeGreaterThan(1e-2);
+    }
+    tuned.model.dispose();
   });
 
   it('reloads offline: the app from its service worker, the presets from the Cache API', async () => {
