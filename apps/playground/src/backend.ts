@@ -1,7 +1,7 @@
-import { patchGradients, setWasmKernelFixes } from '@attnzoo/runtime';
+import { patchGradients, patchWebGPUKernels, setWasmKernelFixes } from '@attnzoo/runtime';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-webgpu';
 
 export type BrowserBackend = 'webgpu' | 'wasm';
 
@@ -48,6 +48,9 @@ export async function pickBackend(requested: 'auto' | BrowserBackend = 'auto'): 
     problem = await webgpuProblem();
     if (!problem) {
       try {
+        // The fixes the Node backend gets too: without the cast fix, the text models' int32 ids
+        // reach a shader that stores i32 into f32, which the browser rejects.
+        patchWebGPUKernels(tf, webgpu_util);
         if (!(await tf.setBackend('webgpu'))) throw new Error("tf.setBackend('webgpu') failed");
         await tf.ready();
         const how = requested === 'auto' ? 'auto' : 'requested';

@@ -145,6 +145,13 @@ async function drawDigit(page: Page, stroke: [number, number][]): Promise<PageSt
   return (await state(page)).digit;
 }
 
+/** A 32×32 RGB picture (sky over grass), stored as PNG: the page must see exactly these pixels. */
+const PHOTO = new Uint8Array(32 * 32 * 3);
+for (let y = 0; y < 32; y++) {
+  for (let x = 0; x < 32; x++)
+    PHOTO.set(y < 18 ? [110 + y * 4, 160 + y * 2, 235] : [40 + x, 140 - y, 30], (y * 32 + x) * 3);
+}
+
 const imageInput = (pixels: number[], size: number, channels: 1 | 3) => ({
   data: Uint8Array.from(pixels),
   width: size,
@@ -291,13 +298,7 @@ describe('playground on wasm', () => {
   });
 
   it('classifies a dropped photo like the Node API', async () => {
-    // A 32×32 RGB picture (sky over grass), stored as PNG: the page must see exactly these pixels.
-    const rgb = new Uint8Array(32 * 32 * 3);
-    for (let y = 0; y < 32; y++)
-      for (let x = 0; x < 32; x++) {
-        const sky = y < 18;
-        rgb.set(sky ? [110 + y * 4, 160 + y * 2, 235] : [40 + x, 140 - y, 30], (y * 32 + x) * 3);
-      }
+    const rgb = PHOTO;
     const file = join(out, 'photo.png');
     writeFileSync(file, encodePng(rgb, 32, 32, 3));
     const input = (await page.$('#photo-file')) as unknown as { uploadFile(path: string): Promise<void> };
@@ -428,7 +429,7 @@ describe('playground on wasm', () => {
 });
 
 describe('playground on WebGPU (SwiftShader)', () => {
-  it('draws a digit and gives the Node API top class for all four variants', async () => {
+  it('gives the Node API top class for a drawn digit, a photo and a review, all four variants', async () => {
     const context = await browser.createBrowserContext();
     const page = await open('webgpu', context);
     const s = await state(page);
@@ -436,6 +437,23 @@ describe('playground on WebGPU (SwiftShader)', () => {
     expect(s.summary).toMatch(/^backend: webgpu \(adapter .*swiftshader.*\) \[requested\]/);
     const one = await drawDigit(page, ONE);
     await expectSameAsNode(one.rows, predictImage(one.pixels, 28, 1));
+
+    const file = join(out, 'photo-webgpu.png');
+    writeFileSync(file, encodePng(PHOTO, 32, 32, 3));
+    const input = (await page.$('#photo-file')) as unknown as { uploadFile(path: string): Promise<void> };
+    await input.uploadFile(file);
+    await waitRuns(page, '#photo-results', 1);
+    const photo = (await state(page)).photo;
+    expect(photo.pixels).toEqual([...PHOTO]);
+    await expectSameAsNode(photo.rows, predictImage(photo.pixels, 32, 3));
+
+    await page.click('#review-run');
+    await waitRuns(page, '#review-results', 1);
+    const review = (await state(page)).review;
+    await expectSameAsNode(review.rows, async (t) => ({
+      preset: '',
+      ...(await (t as TextClassifier).predict(review.text))[0],
+    }));
     await page.screenshot({ path: join(out, 'playground-webgpu.png'), fullPage: true });
     await context.close();
   });
