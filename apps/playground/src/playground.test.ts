@@ -82,14 +82,17 @@ async function expectSameAsNode(
 const state = (page: Page) =>
   page.evaluate(() => (window as unknown as { playground: PageState }).playground);
 
-async function open(backend: 'wasm' | 'webgpu', context = browser.defaultBrowserContext()): Promise<Page> {
+async function open(
+  backend: 'wasm' | 'webgpu' | 'auto',
+  context = browser.defaultBrowserContext(),
+): Promise<Page> {
   const page = await context.newPage();
   await page.setViewport({ width: 1000, height: 1800 });
   page.on('pageerror', (e) => console.error('page error:', e));
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warn') console.error(`page ${m.type()}: ${m.text()}`);
   });
-  await page.goto(`${url}?backend=${backend}`);
+  await page.goto(backend === 'auto' ? url : `${url}?backend=${backend}`);
   await page.waitForFunction(
     () => {
       const s = (window as unknown as { playground?: PageState }).playground;
@@ -431,10 +434,12 @@ describe('playground on wasm', () => {
 describe('playground on WebGPU (SwiftShader)', () => {
   it('gives the Node API top class for a drawn digit, a photo and a review, all four variants', async () => {
     const context = await browser.createBrowserContext();
-    const page = await open('webgpu', context);
+    // No ?backend=: the page picks WebGPU itself when the browser offers an adapter.
+    const page = await open('auto', context);
     const s = await state(page);
     expect(s.backend).toBe('webgpu');
-    expect(s.summary).toMatch(/^backend: webgpu \(adapter .*swiftshader.*\) \[requested\]/);
+    expect(s.summary).toMatch(/^backend: webgpu \(adapter .*swiftshader.*\) \[auto\]/);
+    expect(await page.$eval('#webgpu-note', (e) => (e as HTMLElement).hidden)).toBe(true);
     const one = await drawDigit(page, ONE);
     await expectSameAsNode(one.rows, predictImage(one.pixels, 28, 1));
 
@@ -455,6 +460,53 @@ describe('playground on WebGPU (SwiftShader)', () => {
       ...(await (t as TextClassifier).predict(review.text))[0],
     }));
     await page.screenshot({ path: join(out, 'playground-webgpu.png'), fullPage: true });
+    await context.close();
+  });
+});
+
+describe('playground without WebGPU', () => {
+  it('falls back to wasm and says why', async () => {
+    // Headless Chromium without the SwiftShader switches has navigator.gpu but, on a machine
+    // without a GPU (CI's), no adapter.
+    const plain = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox'],
+    });
+    try {
+      const page = await plain.newPage();
+      await page.goto(url);
+      await page.waitForFunction(() => (window as unknown as { playground?: PageState }).playground?.ready, {
+        timeout: 120_000,
+      });
+      const s = await state(page);
+      expect(s.backend).toBe('wasm');
+      expect(s.summary).toMatch(/^backend: wasm \[auto\]; skipped webgpu: .*adapter/);
+      const note = await page.$eval('#webgpu-note', (e) => ((e as HTMLElement).hidden ? '' : e.textContent));
+      expect(note).toMatch(
+        /^WebGPU is not available here, so the models run on WebAssembly \(slower\): .*adapter/,
+      );
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('says so where the browser has no WebGPU at all', async () => {
+    const context = await browser.createBrowserContext();
+    const page = await context.newPage();
+    // A browser without WebGPU (Firefox and Safari by default): no navigator.gpu.
+    await page.evaluateOnNewDocument(() => {
+      Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined });
+    });
+    await page.goto(url);
+    await page.waitForFunction(() => (window as unknown as { playground?: PageState }).playground?.ready, {
+      timeout: 120_000,
+    });
+    const s = await state(page);
+    expect(s.backend).toBe('wasm');
+    expect(await page.$eval('#webgpu-note', (e) => e.textContent)).toMatch(
+      /^WebGPU is not available here, so the models run on WebAssembly \(slower\): this browser has no WebGPU \(navigator\.gpu is missing/,
+    );
     await context.close();
   });
 });
