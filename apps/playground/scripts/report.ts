@@ -2,7 +2,7 @@
 // Chromium, on wasm and on WebGPU (SwiftShader, the CPU adapter): writes
 // bench-results/playground-chromium.{json,md}. Run: pnpm --filter @attnzoo/playground report
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +74,12 @@ async function measure(url: string, backend: 'wasm' | 'webgpu', digit: string): 
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
+    args: [
+      '--no-sandbox',
+      '--disable-dev-shm-usage',
+      '--enable-unsafe-webgpu',
+      '--use-webgpu-adapter=swiftshader',
+    ],
   });
   try {
     const page = await browser.newPage();
@@ -138,6 +143,7 @@ await writeFile(digitPath, encodePng(one, 28, 28, 1));
 const runs: LoadResult[] = [];
 for (const backend of ['wasm', 'webgpu'] as const) runs.push(await measure(url, backend, digitPath));
 server.close();
+await rm(dirname(dist), { recursive: true, force: true });
 
 const chromium = execFileSync(CHROMIUM, ['--version'], {
   encoding: 'utf8',

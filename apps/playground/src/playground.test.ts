@@ -1,7 +1,7 @@
 // The playground in a real browser: Debian's Chromium (headless, driven by puppeteer-core) against
 // the built app served on 127.0.0.1, every demo checked against the Node API on the same input.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -51,6 +51,13 @@ let server: Server;
 let url: string;
 let requests: string[];
 const node = new Map<string, ImageClassifier | TextClassifier>();
+/** Temporary folders (the build, downloads), removed at the end. */
+const temporary: string[] = [];
+async function temporaryFolder(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
+}
 
 async function nodeTask(preset: string): Promise<ImageClassifier | TextClassifier> {
   let task = node.get(preset);
@@ -169,7 +176,7 @@ const predictImage =
 
 /** Clicks the page's download button and unpacks the zip: the preset folder it holds. */
 async function downloadPreset(page: Page, name: string): Promise<string> {
-  const downloads = await mkdtemp(join(tmpdir(), 'attnzoo-playground-download-'));
+  const downloads = await temporaryFolder('attnzoo-playground-download-');
   const cdp = await page.createCDPSession();
   // Per browser context: the default one has no id.
   const context = page.browserContext().id;
@@ -276,7 +283,7 @@ beforeAll(async () => {
   }
   await tf.setBackend('cpu');
   mkdirSync(out, { recursive: true });
-  const dist = join(await mkdtemp(join(tmpdir(), 'attnzoo-playground-')), 'dist');
+  const dist = join(await temporaryFolder('attnzoo-playground-'), 'dist');
   // The same bundle as `pnpm build` (vitest sets NODE_ENV=test, which Vite would build for).
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
@@ -295,7 +302,13 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     // --no-sandbox: CI runs as root. SwiftShader gives headless Chromium a WebGPU adapter on CPU.
-    args: ['--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'],
+    // /dev/shm is small in containers: Chromium then uses /tmp for shared memory.
+    args: [
+      '--no-sandbox',
+      '--disable-dev-shm-usage',
+      '--enable-unsafe-webgpu',
+      '--use-webgpu-adapter=swiftshader',
+    ],
   });
 }, 300_000);
 
@@ -303,6 +316,7 @@ afterAll(async () => {
   await browser?.close();
   server?.close();
   for (const t of node.values()) t.model.dispose();
+  for (const dir of temporary) await rm(dir, { recursive: true, force: true });
 });
 
 describe('playground on wasm', () => {
