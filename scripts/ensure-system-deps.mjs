@@ -18,6 +18,8 @@ const PACKAGES = [
   // The PyTorch twin round trip (apps/cli/src/twin-roundtrip.test.ts) trains in Debian's torch.
   { deb: 'python3-torch', present: () => pythonHas('torch') },
   { deb: 'python3-pil', present: () => pythonHas('PIL') },
+  // The playground's browser test (apps/playground) drives Debian's Chromium with puppeteer-core.
+  { deb: 'chromium', present: () => existsSync('/usr/bin/chromium') },
 ];
 
 function pythonHas(module) {
@@ -42,7 +44,7 @@ if (missing.length === 0) process.exit(0);
 
 const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
 const why =
-  "software WebGPU through Mesa, Fashion-MNIST, SentencePiece's spm_train/spm_encode, PyTorch and Pillow for the PyTorch twin";
+  "software WebGPU through Mesa, Fashion-MNIST, SentencePiece's spm_train/spm_encode, PyTorch and Pillow for the PyTorch twin, Chromium for the playground's browser test";
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const hasApt = existsSync('/usr/bin/apt-get');
 if (isRoot && hasApt) {

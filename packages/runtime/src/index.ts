@@ -33,6 +33,7 @@ export {
   setWebGPUGemm,
   webgpuGemmEnabled,
 } from './webgpu-gemm';
+export { patchWebGPUKernels } from './webgpu-kernel-fixes';
 export {
   adapterName,
   probeHardwareAdapter,
