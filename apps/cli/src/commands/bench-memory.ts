@@ -241,7 +241,7 @@ export async function benchMemory(o: BenchMemoryOptions): Promise<void> {
   ];
   const command =
     `attnzoo bench memory --backend ${choice.backend} --from ${o.from} --predict-inputs ${o.predictInputs} ` +
-    `--per-call ${o.perCall} ${o.minutes !== undefined ? `--minutes ${o.minutes}` : `--epochs ${o.epochs}`} --batch-size ${o.batchSize}`;
+    `--per-call ${o.perCall} ${o.minutes !== undefined ? `--minutes ${o.minutes}` : `--epochs ${o.epochs}`} --batch-size ${o.batchSize} --every ${o.every}`;
   const markdown = [
     `# Memory under load (${choice.backend})`,
     '',
