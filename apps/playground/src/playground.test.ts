@@ -11,16 +11,16 @@ import { ImageClassifier } from '@attnzoo/vit/node';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { unzipSync } from 'fflate';
-import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core';
+import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium } from './testing/chromium';
 import { encodePng } from './testing/png';
 import { serveFolder } from './testing/serve';
 
 const app = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repo = resolve(app, '../..');
 const out = join(app, 'test-output');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 interface Row {
   preset: string;
@@ -298,18 +298,7 @@ beforeAll(async () => {
     process.env.NODE_ENV = nodeEnv;
   }
   ({ server, url, requests } = await serveFolder(dist));
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // --no-sandbox: CI runs as root. SwiftShader gives headless Chromium a WebGPU adapter on CPU.
-    // /dev/shm is small in containers: Chromium then uses /tmp for shared memory.
-    args: [
-      '--no-sandbox',
-      '--disable-dev-shm-usage',
-      '--enable-unsafe-webgpu',
-      '--use-webgpu-adapter=swiftshader',
-    ],
-  });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
@@ -504,11 +493,7 @@ describe('playground without WebGPU', () => {
   it('falls back to wasm and says why', async () => {
     // Headless Chromium without the SwiftShader switches has navigator.gpu but, on a machine
     // without a GPU (CI's), no adapter.
-    const plain = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox'],
-    });
+    const plain = await launchChromium({ webgpu: false });
     try {
       const page = await plain.newPage();
       await page.goto(url);

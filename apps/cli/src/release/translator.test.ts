@@ -10,6 +10,51 @@ import { main } from '../main';
 /** The Anki pairs: the full spa-eng.zip when present, else the committed slice (packages/fixtures). */
 const ANKI_ZIP = testData.file(ANKI);
 
+/** train-tokenizer then pretokenize on the first `limit` Anki pairs: the tiny data the tests train on. */
+async function tinyData(
+  dir: string,
+  o: { vocab: number; limit: number; sourceLength: number; targetLength: number },
+): Promise<{ tok: string; data: string }> {
+  const tok = join(dir, 'tok');
+  const data = join(dir, 'data.s2s');
+  const n = (x: number) => String(x);
+  expect(
+    await main([
+      'release',
+      'train-tokenizer',
+      'translator',
+      '--data',
+      ANKI_ZIP,
+      '--out',
+      tok,
+      '--vocab',
+      n(o.vocab),
+      '--limit',
+      n(o.limit),
+    ]),
+  ).toBe(0);
+  expect(
+    await main([
+      'release',
+      'pretokenize',
+      'translator',
+      '--data',
+      ANKI_ZIP,
+      '--tokenizer',
+      join(tok, 'tokenizer.model'),
+      '--out',
+      data,
+      '--limit',
+      n(o.limit),
+      '--source-length',
+      n(o.sourceLength),
+      '--target-length',
+      n(o.targetLength),
+    ]),
+  ).toBe(0);
+  return { tok, data };
+}
+
 describe('attnzoo release for the translator, end to end on the CPU with tiny limits', () => {
   it('train-tokenizer → pretokenize → train-release → unpack → evaluate', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'attnzoo-s2s-bin-'));
@@ -19,44 +64,10 @@ describe('attnzoo release for the translator, end to end on the CPU with tiny li
     });
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
-      expect(
-        await main([
-          'release',
-          'train-tokenizer',
-          'translator',
-          '--data',
-          ANKI_ZIP,
-          '--out',
-          join(dir, 'tok'),
-          '--vocab',
-          '300',
-          '--limit',
-          '3000',
-        ]),
-      ).toBe(0);
+      const { data } = await tinyData(dir, { vocab: 300, limit: 3000, sourceLength: 12, targetLength: 14 });
       expect(JSON.parse(await fs.readFile(join(dir, 'tok', 'tokenizer.json'), 'utf8')).vocabularySize).toBe(
         300,
       );
-      const data = join(dir, 'data.s2s');
-      expect(
-        await main([
-          'release',
-          'pretokenize',
-          'translator',
-          '--data',
-          ANKI_ZIP,
-          '--tokenizer',
-          join(dir, 'tok', 'tokenizer.model'),
-          '--out',
-          data,
-          '--limit',
-          '3000',
-          '--source-length',
-          '12',
-          '--target-length',
-          '14',
-        ]),
-      ).toBe(0);
       const release = join(dir, 'out', 'translator-en-es-efficient');
       expect(
         await main([
@@ -206,42 +217,7 @@ describe('attnzoo release for the translator, end to end on the CPU with tiny li
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
-      const tok = join(dir, 'tok');
-      expect(
-        await main([
-          'release',
-          'train-tokenizer',
-          'translator',
-          '--data',
-          ANKI_ZIP,
-          '--out',
-          tok,
-          '--vocab',
-          '200',
-          '--limit',
-          '600',
-        ]),
-      ).toBe(0);
-      const data = join(dir, 'data.s2s');
-      expect(
-        await main([
-          'release',
-          'pretokenize',
-          'translator',
-          '--data',
-          ANKI_ZIP,
-          '--tokenizer',
-          join(tok, 'tokenizer.model'),
-          '--out',
-          data,
-          '--limit',
-          '600',
-          '--source-length',
-          '10',
-          '--target-length',
-          '12',
-        ]),
-      ).toBe(0);
+      const { data } = await tinyData(dir, { vocab: 200, limit: 600, sourceLength: 10, targetLength: 12 });
       const tiny = ['--width', '16', '--feedForwardWidth', '16', '--numHeads', '2', '--encoderLayers', '1'];
       // --time-limit-minutes: a fixed schedule across calls; paused after the epoch that ends past
       // the limit (exit 75, checkpoint kept, no release yet), finished by the same command + --resume.
