@@ -254,7 +254,7 @@ def main(argv=None):
         to_safetensors(model, a.export, config, list(weights), preset=a.name)
         log(f"{a.name}: weights written to {a.export}", flush=True)
     result = dict(name=a.name, framework=f"pytorch {torch.__version__}", device=a.device, processes=world,
-                  gpu=torch.cuda.get_device_name() if a.device == "cuda" else None, epochs=a.epochs,
+                  gpu=torch.cuda.get_device_name() if a.device.startswith("cuda") else None, epochs=a.epochs,
                   batch_size=batch, train_images=len(train_y), test_images=len(test_y), classes=classes,
                   finished=done, test_accuracy=history[-1]["test_accuracy"] if history else None,
                   history=history)
