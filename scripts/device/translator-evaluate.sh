@@ -12,7 +12,7 @@ for v in "$@"; do
   ( for beam in 1 4; do
       name=$([ $beam = 1 ] && echo greedy || echo beam$beam)
       "$NODE" app/attnzoo.mjs release evaluate translator --from "../models/translator-en-es-$v/preset" \
-        --data data/translator/spa-eng.s2s --beam $beam --backend webgpu --summary "$W/$name.json" > "$W/$name.log" 2>&1
+        --data data/translator/spa-eng.s2s --beam $beam --backend webgpu > "$W/$name.json" 2> "$W/$name.log"
       echo "exit $?" >> "$W/$name.log"
     done
     tar cf "$OUT/evaluate-$v.tar" -C "$W" . ) &

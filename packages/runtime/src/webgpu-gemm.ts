@@ -21,8 +21,8 @@ export const GEMM_TILES: Record<string, GemmTile> = {
   '128x128k16': { wx: 16, wy: 16, tm: 8, tn: 8, bk: 16 },
   '64x64': { wx: 16, wy: 16, tm: 4, tn: 4, bk: 16 },
   '32x32': { wx: 8, wy: 8, tm: 4, tn: 4, bk: 8 },
-  // Narrow outputs (N = 16: attention values at head size 16, batched over batch × heads), which
-  // the square tiles pad by half or more.
+  // Narrow outputs (N = 16), for sweeps: not planned yet (an A/B on the H200 was inconclusive,
+  // bench-results/h200-2026-12-03/gemm-plan-ab).
   '128x16': { wx: 4, wy: 32, tm: 4, tn: 4, bk: 8 },
   '64x16': { wx: 4, wy: 16, tm: 4, tn: 4, bk: 8 },
 };
@@ -44,12 +44,6 @@ export interface GemmShape {
 
 /** Workgroups that keep an H100/H200 (132 SMs, two 256-thread workgroups each) busy. */
 const TARGET_WORKGROUPS = 264;
-/** Threads a full tile has (16 × 16): smaller tiles need proportionally more workgroups. */
-const FULL_TILE_THREADS = 256;
-/** Most K slices one product is split into (the partial sums are splits × M × N floats). */
-const MAX_SPLITS = 512;
-/** Fewest tile depths of K a slice keeps, so each workgroup's loop amortises its start. */
-const MIN_SLICE_DEPTHS = 8;
 
 function tilesOf(s: GemmShape, t: GemmTile): number {
   return s.batch * Math.ceil(s.M / tileRows(t)) * Math.ceil(s.N / tileCols(t));
@@ -63,7 +57,7 @@ function fill(s: GemmShape, t: GemmTile): number {
 }
 
 /** Tiles the planner chooses from, largest first; the others stay for sweeps. */
-const PLANNED_TILES = ['128x128k16', '128x64', '64x64', '32x32', '128x16', '64x16'];
+const PLANNED_TILES = ['128x128k16', '128x64', '64x64', '32x32'];
 
 /**
  * Tile and split for one product, from a sweep of every tile and split count at the zoo's shapes
@@ -72,42 +66,6 @@ const PLANNED_TILES = ['128x128k16', '128x64', '64x64', '32x32', '128x16', '64x1
  * products' 65 × 65), the one that pads least.
  */
 export function planGemm(s: GemmShape, force: { tile?: string; splits?: number } = {}): GemmPlan {
-  if (typeof process !== 'undefined' && process.env.ATTNZOO_WEBGPU_GEMM_PLAN === 'v1')
-    return planGemmV1(s, force);
-  if (force.tile && !GEMM_TILES[force.tile])
-    throw new Error(`Unknown GEMM tile "${force.tile}": use one of ${Object.keys(GEMM_TILES).join(', ')}.`);
-  const splitsFor = (t: GemmTile, tiles: number) => {
-    if (force.splits !== undefined) return force.splits;
-    // Two waves of full-size workgroups' worth of threads.
-    const wanted = Math.ceil((2 * TARGET_WORKGROUPS * FULL_TILE_THREADS) / (t.wx * t.wy));
-    if (tiles >= wanted) return 1;
-    // Long reductions over tiny outputs (weight gradients of narrow layers: 64 × 64 over 131,072
-    // tokens) need hundreds of slices to fill the GPU; each keeps MIN_SLICE_DEPTHS tile depths.
-    const byDepth = Math.floor(s.K / (t.bk * MIN_SLICE_DEPTHS));
-    return Math.max(1, Math.min(Math.ceil(wanted / tiles), byDepth, MAX_SPLITS));
-  };
-  const make = (name: string): GemmPlan => {
-    const tile = GEMM_TILES[name];
-    const tiles = tilesOf(s, tile);
-    let splits = splitsFor(tile, tiles);
-    const kChunk = Math.ceil(Math.ceil(s.K / splits) / tile.bk) * tile.bk;
-    splits = Math.max(1, Math.ceil(s.K / kChunk));
-    return { tile: name, splits, kChunk, workgroups: tiles * splits };
-  };
-  if (force.tile) return make(force.tile);
-  for (const name of PLANNED_TILES) {
-    if (fill(s, GEMM_TILES[name]) < 0.85) continue;
-    const plan = make(name);
-    if (plan.workgroups * GEMM_TILES[name].wx * GEMM_TILES[name].wy >= TARGET_WORKGROUPS * FULL_TILE_THREADS)
-      return plan;
-  }
-  const leastPadding = [...PLANNED_TILES].sort((a, b) => fill(s, GEMM_TILES[b]) - fill(s, GEMM_TILES[a]))[0];
-  return make(leastPadding);
-}
-
-/** The planner of 2026-12-03 morning (ATTNZOO_WEBGPU_GEMM_PLAN=v1), kept for an A/B on the GPU. */
-const PLANNED_TILES_V1 = ['128x128k16', '128x64', '64x64', '32x32'];
-function planGemmV1(s: GemmShape, force: { tile?: string; splits?: number } = {}): GemmPlan {
   if (force.tile && !GEMM_TILES[force.tile])
     throw new Error(`Unknown GEMM tile "${force.tile}": use one of ${Object.keys(GEMM_TILES).join(', ')}.`);
   const splitsFor = (t: GemmTile, tiles: number) => {
@@ -126,14 +84,12 @@ function planGemmV1(s: GemmShape, force: { tile?: string; splits?: number } = {}
     return { tile: name, splits, kChunk, workgroups: tiles * splits };
   };
   if (force.tile) return make(force.tile);
-  for (const name of PLANNED_TILES_V1) {
+  for (const name of PLANNED_TILES) {
     if (fill(s, GEMM_TILES[name]) < 0.85) continue;
     const plan = make(name);
     if (plan.workgroups >= TARGET_WORKGROUPS) return plan;
   }
-  const leastPadding = [...PLANNED_TILES_V1].sort(
-    (a, b) => fill(s, GEMM_TILES[b]) - fill(s, GEMM_TILES[a]),
-  )[0];
+  const leastPadding = [...PLANNED_TILES].sort((a, b) => fill(s, GEMM_TILES[b]) - fill(s, GEMM_TILES[a]))[0];
   return make(leastPadding);
 }
 
