@@ -1,7 +1,9 @@
 #!/bin/sh
 # The engine table again after a GEMM planner change, with the previous planner beside it in the same
 # call: training steps (attnzoo's engine, replayed and op by op) and every model GEMM shape against
-# PyTorch with the current planner, then the same shapes with ATTNZOO_WEBGPU_GEMM_PLAN=v1.
+# PyTorch with the current planner, then the same shapes with ATTNZOO_WEBGPU_GEMM_PLAN=v1 (a switch
+# of the build at e0cc4f5, where a candidate planner was the default: check that the build under test
+# still reads it; bench-results/h200-2026-12-03/gemm-plan-ab).
 #   sh scripts/device/gemm-plan-ab.sh         (carry .gl and .device)
 # Comes back as $OUT/engine.tar: current/ (vs-pytorch.sh's files) and v1/tfjs.json.
 T0=$(date +%s)
