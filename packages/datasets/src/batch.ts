@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DatasetError } from './errors';
+import { imageAt } from './image-at';
 import { seededPermutation } from './random';
 import { splitSize } from './splits';
 import type { Split } from './types';
@@ -76,7 +77,7 @@ export function* batches(split: Split, opts: BatchOptions): Generator<Batch> {
       const px = new Float32Array(idx.length * sz);
       const scale = opts.normalize === false ? 1 : 1 / 255;
       for (let r = 0; r < idx.length; r++) {
-        const src = split.images.subarray(idx[r] * sz, (idx[r] + 1) * sz);
+        const src = imageAt(split, idx[r]);
         for (let j = 0; j < sz; j++) px[r * sz + j] = src[j] * scale;
       }
       yield {

@@ -2,6 +2,7 @@
 // File system, cache and downloads live in '@attnzoo/datasets/node'.
 export { type Batch, type BatchOptions, batches } from './batch';
 export { DatasetError, type DatasetErrorCode } from './errors';
+export { imageAt } from './image-at';
 export { type DatasetLimits, DEFAULT_DATASET_LIMITS, datasetLimits, setDatasetLimits } from './limits';
 export { ByteReader, type ByteSource, lines, readAll } from './parsers/bytes';
 export { CIFAR10_CLASSES, type CifarVariant, parseCifarBinary } from './parsers/cifar';

@@ -3,6 +3,7 @@
 export { hashFile } from '@attnzoo/download';
 export * from './index';
 export { cachePath, resolveCacheDir } from './node/cache';
+export { type CsvRecord, CsvTokenizer, csvRecords, type TextStreamOptions } from './node/csv-records';
 export {
   type DownloadOptions,
   type DownloadProgress,

@@ -13,18 +13,22 @@ export function selectExamples<S extends Split>(s: S, indices: ArrayLike<number>
   const n = indices.length;
   if (s.kind === 'images') {
     const sz = s.height * s.width * s.channels;
-    const images = new Uint8Array(n * sz);
+    const lazy = s.image;
+    // A lazy split stays lazy: the selection maps its indices, no image is read here.
+    const picked = lazy ? Uint32Array.from(indices) : undefined;
+    const images = new Uint8Array(lazy ? 0 : n * sz);
     // Not `new s.labels.constructor(n)`: labels read from a file are a Node Buffer, whose
     // constructor is the deprecated Buffer() (DEP0005).
     const labels = s.labels instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
     const coarse = s.coarseLabels ? new Uint8Array(n) : undefined;
     for (let i = 0; i < n; i++) {
       const k = indices[i];
-      images.set(s.images.subarray(k * sz, (k + 1) * sz), i * sz);
+      if (!lazy) images.set(s.images.subarray(k * sz, (k + 1) * sz), i * sz);
       labels[i] = s.labels[k];
       if (coarse) coarse[i] = s.coarseLabels![k];
     }
     const out: ImageSplit = { ...s, images, labels, count: n };
+    if (lazy && picked) out.image = (i) => lazy(picked[i]);
     if (coarse) out.coarseLabels = coarse;
     return out as S;
   }

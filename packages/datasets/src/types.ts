@@ -1,7 +1,13 @@
-/** Images stored contiguously as uint8, NHWC. */
+/** Images stored contiguously as uint8, NHWC, or read lazily one by one (`image`). */
 export interface ImageSplit {
   kind: 'images';
+  /** Every image, contiguous; empty when `image` reads them lazily (read pixels with imageAt). */
   images: Uint8Array;
+  /**
+   * Lazy images (a user's own image files): the pixels of example i, read and decoded when a batch
+   * needs them, so memory holds one batch of images, not the data set.
+   */
+  image?: (i: number) => Uint8Array;
   labels: Uint8Array | Int32Array;
   /** CIFAR-100 only: the 20 coarse (superclass) labels beside the 100 fine ones in `labels`. */
   coarseLabels?: Uint8Array;

@@ -1,7 +1,7 @@
 // A user's own labelled images: a folder with one sub-folder of PNG/JPEG files per class, or a
-// CSV of path,label rows (paths relative to the CSV). Each image is decoded, converted to the
-// model's channels and resized to its side as it is read, so memory holds model-size pixels only.
-import { promises as fs } from 'node:fs';
+// CSV of path,label rows (paths relative to the CSV). The splits hold file paths and labels; each
+// image is read, decoded, converted to the model's channels and resized when a batch needs it.
+import { promises as fs, readFileSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join } from 'node:path';
 import {
   type ImageSplit,
@@ -81,6 +81,11 @@ async function listImages(
  * The images of `path` at the model's size, labelled by class name (sub-folder or CSV label) and
  * split seeded and stratified (10 % of each class for test). Images smaller than the model's side
  * are counted in `upscaled`: they are enlarged, which the caller may want to say.
+ *
+ * Every image is read and checked once here, one at a time (so an unreadable or invalid file, or
+ * one --strict refuses, fails now, not mid-training), then dropped: the splits are lazy
+ * (`ImageSplit.image`), each image read and decoded again when a batch needs it, so memory holds
+ * the file list and one batch of pixels, not the data set.
  */
 export async function loadLabelledImages(
   path: string,
@@ -92,48 +97,53 @@ export async function loadLabelledImages(
   const files = order.map((i) => listed.files[i]);
   const labels = order.map((i) => listed.labels[i]);
   const { size, channels } = o;
-  const pixels = size * size * channels;
-  const images = new Uint8Array(files.length * pixels);
+  const unreadable = (file: string) =>
+    new ImageError(
+      `${path}: image ${file} (row ${files.indexOf(file) + 1}) cannot be read; fix the path or remove the row.`,
+    );
   let upscaled = 0;
-  for (let i = 0; i < files.length; i++) {
+  for (const file of files) {
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(await fs.readFile(files[i]));
+      bytes = new Uint8Array(await fs.readFile(file));
     } catch {
-      throw new ImageError(
-        `${path}: image ${files[i]} (row ${i + 1}) cannot be read; fix the path or remove the row.`,
-      );
+      throw unreadable(file);
     }
-    const raw = decodeImage(bytes, files[i]);
+    const raw = decodeImage(bytes, file);
     const mismatch = o.strict ? imageMismatch(raw, size, channels) : undefined;
     if (mismatch)
       throw new ImageError(
-        `${path}: image ${files[i]} ${mismatch}; resize or convert it to ${size}×${size} ${channels === 1 ? 'grey' : 'colour'}, or drop --strict to convert it with a warning.`,
+        `${path}: image ${file} ${mismatch}; resize or convert it to ${size}×${size} ${channels === 1 ? 'grey' : 'colour'}, or drop --strict to convert it with a warning.`,
       );
     if (raw.width < size || raw.height < size) upscaled++;
-    const px = resizeBilinear(toChannels(raw, channels), raw.height, raw.width, channels, size, size);
-    for (let j = 0; j < pixels; j++) images[i * pixels + j] = Math.max(0, Math.min(255, Math.round(px[j])));
   }
+  /** The model-size pixels of one file, read and decoded when a batch asks for them. */
+  const pixels = (file: string): Uint8Array => {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(file));
+    } catch {
+      throw unreadable(file);
+    }
+    const raw = decodeImage(bytes, file);
+    const px = resizeBilinear(toChannels(raw, channels), raw.height, raw.width, channels, size, size);
+    const out = new Uint8Array(size * size * channels);
+    for (let j = 0; j < out.length; j++) out[j] = Math.max(0, Math.min(255, Math.round(px[j])));
+    return out;
+  };
   // Class names and ids as for texts: the same rules, the same split.
   const byLabel = labelledSplit(files, labels, path);
   const { train, test } = splitLabelledTexts(byLabel, o.testFraction ?? 0.1, o.seed ?? 42);
-  const index = new Map(files.map((f, i) => [f, i]));
-  const pick = (s: { texts: string[]; labels: Int32Array }): ImageSplit => {
-    const out = new Uint8Array(s.texts.length * pixels);
-    s.texts.forEach((f, k) => {
-      const i = index.get(f) as number;
-      out.set(images.subarray(i * pixels, (i + 1) * pixels), k * pixels);
-    });
-    return {
-      kind: 'images',
-      images: out,
-      labels: s.labels,
-      count: s.texts.length,
-      height: size,
-      width: size,
-      channels,
-      classNames: byLabel.classNames,
-    };
-  };
-  return { train: pick(train), test: pick(test), upscaled, source: path };
+  const lazy = (s: { texts: string[]; labels: Int32Array }): ImageSplit => ({
+    kind: 'images',
+    images: new Uint8Array(0),
+    image: (k) => pixels(s.texts[k]),
+    labels: s.labels,
+    count: s.texts.length,
+    height: size,
+    width: size,
+    channels,
+    classNames: byLabel.classNames,
+  });
+  return { train: lazy(train), test: lazy(test), upscaled, source: path };
 }

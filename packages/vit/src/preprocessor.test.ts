@@ -106,6 +106,21 @@ describe('ImagePreprocessor', () => {
     };
     expect(() => pre.checkSplit(split, 'CIFAR')).toThrow(/CIFAR has 3×3×3 images but the model takes 4×4×1/);
     expect(pre.convertSplit(split)).toMatchObject({ height: 4, width: 4, channels: 1, count: 1 });
+    // A lazy split stays lazy: each image is converted when read, to the same pixels.
+    const colour = { ...split, images: Uint8Array.from({ length: 27 }, (_, j) => (j * 37) % 256) };
+    let reads = 0;
+    const lazy = pre.convertSplit({
+      ...colour,
+      images: new Uint8Array(0),
+      image: () => {
+        reads++;
+        return colour.images;
+      },
+    });
+    expect(reads).toBe(0);
+    expect(lazy.images.length).toBe(0);
+    expect(lazy.image?.(0)).toEqual(pre.convertSplit(colour).images);
+    expect(reads).toBe(1);
   });
 
   it('random crop with zero padding and horizontal flip, the same for the same seed', async () => {

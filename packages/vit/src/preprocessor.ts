@@ -1,4 +1,4 @@
-import type { ImageSplit } from '@attnzoo/datasets';
+import { type ImageSplit, imageAt } from '@attnzoo/datasets';
 import * as tf from '@tensorflow/tfjs-core';
 import { randomErasing, trivialAugment } from './augment';
 import { checkRawImage, decodeImage, type RawImage, resizeBilinear, toChannels } from './image';
@@ -169,23 +169,35 @@ export class ImagePreprocessor {
     }
   }
 
-  /** A copy of a data set resized and converted to the model's size and channels (uint8). */
+  /**
+   * A copy of a data set resized and converted to the model's size and channels (uint8); a lazy
+   * split stays lazy, each image converted as it is read.
+   */
   convertSplit(split: ImageSplit): ImageSplit {
     const [h, w, c] = this.shape;
     if (split.height === h && split.width === w && split.channels === c) return split;
-    const inSize = split.height * split.width * split.channels;
-    const images = new Uint8Array(split.count * h * w * c);
-    for (let i = 0; i < split.count; i++) {
+    const convert = (i: number): Float32Array | Uint8Array => {
       const raw: RawImage = {
-        data: split.images.subarray(i * inSize, (i + 1) * inSize),
+        data: imageAt(split, i),
         width: split.width,
         height: split.height,
         channels: split.channels,
       };
-      const px = resizeBilinear(toChannels(raw, c as 1 | 3), split.height, split.width, c, h, w);
-      for (let j = 0; j < px.length; j++)
-        images[i * h * w * c + j] = Math.max(0, Math.min(255, Math.round(px[j])));
+      return resizeBilinear(toChannels(raw, c as 1 | 3), split.height, split.width, c, h, w);
+    };
+    const toBytes = (px: ArrayLike<number>, out: Uint8Array, at: number) => {
+      for (let j = 0; j < px.length; j++) out[at + j] = Math.max(0, Math.min(255, Math.round(px[j])));
+    };
+    if (split.image) {
+      const image = (i: number) => {
+        const out = new Uint8Array(h * w * c);
+        toBytes(convert(i), out, 0);
+        return out;
+      };
+      return { ...split, images: new Uint8Array(0), image, height: h, width: w, channels: c };
     }
+    const images = new Uint8Array(split.count * h * w * c);
+    for (let i = 0; i < split.count; i++) toBytes(convert(i), images, i * h * w * c);
     return { ...split, images, height: h, width: w, channels: c };
   }
 
@@ -204,7 +216,7 @@ export class ImagePreprocessor {
     const trivial = random && augment.trivialAugment ? new Float32Array(size) : undefined;
     const erase = random ? (augment.randomErasing ?? 0) : 0;
     for (let i = 0; i < indices.length; i++) {
-      let src: ArrayLike<number> = split.images.subarray(indices[i] * size, (indices[i] + 1) * size);
+      let src: ArrayLike<number> = imageAt(split, indices[i]);
       const dst = out.subarray(i * size, (i + 1) * size);
       if (trivial) {
         trivialAugment(src, trivial, h, w, c, random!);

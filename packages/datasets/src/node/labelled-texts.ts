@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { DatasetError } from '../errors';
 import { seededPermutation } from '../random';
 import type { TextSplit } from '../types';
+import { csvRecords, DEFAULT_CHUNK_SIZE, type TextStreamOptions } from './csv-records';
 
 export type LabelledTextFormat = 'csv' | 'tsv' | 'jsonl' | 'folder';
 
@@ -17,6 +18,19 @@ export interface LabelledTextOptions {
   labelColumn?: string;
   /** CSV/TSV: whether the first row names the columns (default true). */
   header?: boolean;
+  /** How the file is streamed (chunk size); the file is never held whole. */
+  stream?: TextStreamOptions;
+}
+
+/** Lines of a text file, streamed: only the line in progress is held besides the chunk. */
+function fileLines(path: string, stream: TextStreamOptions = {}): AsyncIterable<string> {
+  return createInterface({
+    input: createReadStream(path, {
+      encoding: 'utf8',
+      highWaterMark: stream.chunkSize ?? DEFAULT_CHUNK_SIZE,
+    }),
+    crlfDelay: Infinity,
+  });
 }
 
 const EXTENSIONS: Record<string, LabelledTextFormat> = {
@@ -36,81 +50,6 @@ export async function labelledTextFormat(path: string): Promise<LabelledTextForm
 
 function bad(path: string, where: string, problem: string, fix: string): DatasetError {
   return new DatasetError('CORRUPT', `${path}${where}: ${problem}; ${fix}.`);
-}
-
-/** Splits CSV text into records (RFC 4180: quotes, doubled quotes, newlines inside quotes), chunk by chunk. */
-async function* csvRecords(
-  path: string,
-  delimiter: string,
-): AsyncGenerator<{ fields: string[]; line: number }> {
-  let field = '';
-  let fields: string[] = [];
-  let quoted = false;
-  let afterQuote = false;
-  let line = 1;
-  let startLine = 1;
-  let first = true;
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 })) {
-    let text = chunk as string;
-    if (first) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // byte-order mark
-      first = false;
-    }
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i];
-      if (quoted) {
-        if (ch === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i++;
-          } else {
-            quoted = false;
-            afterQuote = true;
-          }
-        } else {
-          if (ch === '\n') line++;
-          field += ch;
-        }
-        continue;
-      }
-      if (ch === '"' && field === '' && !afterQuote) {
-        quoted = true;
-      } else if (ch === delimiter) {
-        fields.push(field);
-        field = '';
-        afterQuote = false;
-      } else if (ch === '\n' || ch === '\r') {
-        if (ch === '\r' && text[i + 1] === '\n') i++;
-        fields.push(field);
-        if (!(fields.length === 1 && fields[0] === '')) yield { fields, line: startLine };
-        fields = [];
-        field = '';
-        afterQuote = false;
-        line++;
-        startLine = line;
-      } else if (afterQuote) {
-        throw bad(
-          path,
-          `:${line}`,
-          `a character after a closing quote ("${ch}")`,
-          'quote the whole field, doubling quotes inside it',
-        );
-      } else {
-        field += ch;
-      }
-    }
-  }
-  if (quoted)
-    throw bad(
-      path,
-      `:${startLine}`,
-      'a quoted field is not closed before the end of the file',
-      'close the quote',
-    );
-  if (field !== '' || fields.length > 0) {
-    fields.push(field);
-    yield { fields, line: startLine };
-  }
 }
 
 function columnIndex(
@@ -176,10 +115,7 @@ export async function readLabelledTexts(
       }
     }
   } else if (format === 'jsonl') {
-    const lines = createInterface({
-      input: createReadStream(path, { encoding: 'utf8' }),
-      crlfDelay: Infinity,
-    });
+    const lines = fileLines(path, o.stream);
     let n = 0;
     for await (const raw of lines) {
       n++;
@@ -222,7 +158,7 @@ export async function readLabelledTexts(
     let header: string[] | undefined;
     let ti = -1;
     let li = -1;
-    for await (const { fields, line } of csvRecords(path, format === 'tsv' ? '\t' : ',')) {
+    for await (const { fields, line } of csvRecords(path, format === 'tsv' ? '\t' : ',', o.stream)) {
       if (ti < 0) {
         if (o.header ?? true) {
           header = fields.map((f) => f.trim());
@@ -326,18 +262,14 @@ export async function loadLabelledTexts(
  */
 export async function readTextPairs(
   paths: string | [string, string],
-  o: { sourceColumn?: string; targetColumn?: string; header?: boolean } = {},
+  o: { sourceColumn?: string; targetColumn?: string; header?: boolean; stream?: TextStreamOptions } = {},
 ): Promise<{ source: string[]; target: string[] }> {
   const source: string[] = [];
   const target: string[] = [];
   if (Array.isArray(paths)) {
     const read = async (p: string) => {
       const lines: string[] = [];
-      for await (const line of createInterface({
-        input: createReadStream(p, { encoding: 'utf8' }),
-        crlfDelay: Infinity,
-      }))
-        lines.push(line.replace(/^\uFEFF/, ''));
+      for await (const line of fileLines(p, o.stream)) lines.push(line.replace(/^\uFEFF/, ''));
       while (lines.length && lines[lines.length - 1] === '') lines.pop();
       return lines;
     };
@@ -358,7 +290,7 @@ export async function readTextPairs(
   const header = o.header ?? true;
   const want = [o.sourceColumn ?? (header ? 'source' : '0'), o.targetColumn ?? (header ? 'target' : '1')];
   let index: number[] | undefined;
-  for await (const { fields, line } of csvRecords(paths, format === 'tsv' ? '\t' : ',')) {
+  for await (const { fields, line } of csvRecords(paths, format === 'tsv' ? '\t' : ',', o.stream)) {
     if (!index) {
       const names = header ? fields.map((f) => f.trim()) : undefined;
       index = [
