@@ -147,15 +147,20 @@ def main(argv=None):
     a = p.parse_args(argv)
     started = time.time()
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    # Launched by torchrun (it sets LOCAL_RANK): data-parallel through a process group even with one
+    # process, so that a one-GPU run exercises the same DDP and NCCL path as a multi-GPU one.
+    distributed = world > 1 or "LOCAL_RANK" in os.environ
+    backend = None
     rank = int(os.environ.get("RANK", "0"))
-    if world > 1:
+    if distributed:
         import torch.distributed as dist
 
         local = int(os.environ.get("LOCAL_RANK", "0"))
         if a.device == "cuda":
             torch.cuda.set_device(local)
             a.device = f"cuda:{local}"
-        dist.init_process_group("nccl" if a.device.startswith("cuda") else "gloo")
+        backend = "nccl" if a.device.startswith("cuda") else "gloo"
+        dist.init_process_group(backend)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     family, _ = split_name(a.name)
@@ -174,7 +179,7 @@ def main(argv=None):
     test_x, test_y = data["test"]
     train_set = AugmentedImages(train_x, train_y, pre, True)
     sampler = (torch.utils.data.distributed.DistributedSampler(train_set, world, rank, shuffle=True, seed=a.seed)
-               if world > 1 else None)
+               if distributed else None)
     loader = torch.utils.data.DataLoader(
         train_set, batch_size=batch // world, shuffle=sampler is None, sampler=sampler, drop_last=False,
         num_workers=a.workers, worker_init_fn=worker_seed, persistent_workers=a.workers > 0,
@@ -182,7 +187,7 @@ def main(argv=None):
     test_loader = torch.utils.data.DataLoader(AugmentedImages(test_x, test_y, pre, False), batch_size=1000,
                                               num_workers=a.workers)
     model = build(a.name).to(a.device)
-    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     opt = adamw(model, rec)
     total = a.epochs * len(loader)
     params = [q for q in model.parameters() if q.requires_grad]
@@ -202,14 +207,14 @@ def main(argv=None):
     log = print if rank == 0 else (lambda *x, **k: None)
     log(f"{a.name}: {len(train_y)} training, {len(test_y)} test images; "
         f"{sum(q.numel() for q in params)} parameters; {a.epochs} epochs of {len(loader)} steps"
-        f"{f' on {world} processes' if world > 1 else ''}", flush=True)
+        f"{f' on {world} processes' if distributed else ''}", flush=True)
 
     status = 0
     for epoch in range(start, a.epochs):
         if a.time_limit_minutes is not None and history:
             per_epoch = history[-1]["seconds"] + 5
             stop = torch.tensor([float(time.time() - started + per_epoch > a.time_limit_minutes * 60)])
-            if world > 1:  # rank 0's clock decides, so every rank stops at the same epoch
+            if distributed:  # rank 0's clock decides, so every rank stops at the same epoch
                 dist.broadcast(stop, 0)
             if stop.item():
                 status = EXIT_PAUSED
@@ -229,7 +234,7 @@ def main(argv=None):
             torch.nn.utils.clip_grad_norm_(params, rec.clip_norm)
             opt.step()
             loss_sum += loss.detach()
-        if world > 1:
+        if distributed:
             dist.all_reduce(loss_sum)
             loss_sum /= world
         train_loss = (loss_sum / len(loader)).item()
@@ -241,7 +246,7 @@ def main(argv=None):
         if rank == 0:
             torch.save(dict(model=model.state_dict(), optimizer=opt.state_dict(), history=history,
                             epoch=epoch + 1, torch_rng=torch.get_rng_state(), py_rng=random.getstate()), ckpt)
-        if world > 1:
+        if distributed:
             dist.barrier()
 
     done = len(history) == a.epochs
@@ -254,6 +259,7 @@ def main(argv=None):
         to_safetensors(model, a.export, config, list(weights), preset=a.name)
         log(f"{a.name}: weights written to {a.export}", flush=True)
     result = dict(name=a.name, framework=f"pytorch {torch.__version__}", device=a.device, processes=world,
+                  process_group=backend,
                   gpu=torch.cuda.get_device_name() if a.device.startswith("cuda") else None, epochs=a.epochs,
                   batch_size=batch, train_images=len(train_y), test_images=len(test_y), classes=classes,
                   finished=done, test_accuracy=history[-1]["test_accuracy"] if history else None,

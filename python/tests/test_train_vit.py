@@ -91,6 +91,7 @@ class TrainVitTest(unittest.TestCase):
             with open(out) as f:
                 result = json.load(f)
             self.assertEqual(result["processes"], 2)
+            self.assertEqual(result["process_group"], "gloo")
             self.assertTrue(result["finished"])
             # 16 images, global batch 8 over 2 processes: 2 steps an epoch of 4 images each.
             self.assertIn("2 epochs of 2 steps on 2 processes", run.stdout)
@@ -103,6 +104,28 @@ class TrainVitTest(unittest.TestCase):
             acc, loss = train_vit.evaluate(twin, loader, "cpu")
             self.assertEqual(acc, result["history"][-1]["test_accuracy"])
             self.assertAlmostEqual(loss, result["history"][-1]["test_loss"], places=5)
+
+    def test_one_process_under_torchrun_still_trains_through_a_process_group(self):
+        # A one-GPU machine runs `torchrun --nproc-per-node 1`: the run must go through DDP and the
+        # process group (NCCL there, gloo here), not silently fall back to a plain loop.
+        import subprocess
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        root = os.path.dirname(os.path.dirname(here))
+        with tempfile.TemporaryDirectory() as d:
+            data = os.path.join(d, "cifar.tar.gz")
+            jpeg_tar(data, 4)
+            out = os.path.join(d, "r.json")
+            env = dict(os.environ, PYTHONPATH=os.path.join(root, "python"), OMP_NUM_THREADS="1", WORLD_SIZE="1",
+                       RANK="0", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT="29534")
+            run = subprocess.run([sys.executable, "-m", "attnzoo_torch.train_vit", "vit-cifar10-efficient",
+                                  "--data", data, "--epochs", "1", "--batch-size", "4", "--checkpoints",
+                                  os.path.join(d, "ck"), "--workers", "0", "--device", "cpu", "--out", out],
+                                 env=env, capture_output=True, text=True, timeout=600)
+            self.assertEqual(run.returncode, 0, run.stdout[-2000:] + run.stderr[-2000:])
+            with open(out) as f:
+                result = json.load(f)
+            self.assertEqual((result["processes"], result["process_group"]), (1, "gloo"))
 
     def test_schedule_matches_the_typescript_one(self):
         from attnzoo_torch.train_vit import lr_at
